@@ -1,0 +1,58 @@
+# ipfwatch: `make run` and `make test` are all a fresh Debian/Ubuntu machine needs.
+SHELL := /bin/bash
+export LANG := en_US.UTF-8
+GO ?= go
+BIN := bin/ipfwatch
+
+# Debian/Ubuntu packages: to build (cgo: SQLite, OpenGL, X11), to run the tray
+# app, and to run the tests (a real X server, session bus and notification daemon).
+BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev
+RUN_PKGS := libgl1-mesa-dri dbus dbus-x11 libnotify-bin
+TEST_PKGS := xvfb xauth dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
+
+.PHONY: all deps deps-test build run test vet fmt-check bench load crash screenshots clean
+
+all: build
+
+# deps installs the Debian/Ubuntu packages that are missing: with apt-get as
+# root, else through sudo. Elsewhere it prints what to install.
+deps:
+	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS)
+
+deps-test:
+	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS)
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+# run starts the tray app with its data in the default place (where there is
+# no display it runs headless, as `ipfwatch serve`).
+run: build
+	./$(BIN)
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# test runs every test with the race detector inside a private session bus, so
+# nothing can reach (or autolaunch) another bus; the desktop tests start their
+# own Xvfb, bus and dunst on top of that.
+test: deps-test fmt-check vet
+	$(GO) build -o $(BIN) .
+	IPFWATCH_BIN=$(CURDIR)/$(BIN) dbus-run-session -- $(GO) test -race -count=1 -timeout 30m ./...
+
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./listener/ ./app/ ./app/store/
+
+# load drives the full handler path and a bare HMAC-only handler on loopback
+# in one process and prints the ratio.
+load: deps
+	$(GO) run ./app/loadtest -n 20000 -c 16
+
+screenshots: deps-test build
+	./scripts/screenshots.sh
+
+clean:
+	rm -rf bin

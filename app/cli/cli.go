@@ -1,0 +1,252 @@
+// Package cli is ipfwatch's command line: the headless server, the event
+// and failure log, the test sender and the remediation commands. main only
+// hands it the arguments and the GUI to start when no command is given.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/config"
+)
+
+// GUI starts the tray application on an open App and returns the exit code
+// when the engineer quits. main passes ui.Run.
+type GUI func(a *app.App, log *slog.Logger) int
+
+// Env is what a command sees of its process; tests fill it in.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// GUI starts the tray app; nil means this binary has none.
+	GUI GUI
+	// Signals delivers interrupt/terminate; nil means os/signal's.
+	Signals <-chan os.Signal
+}
+
+// runner runs a parsed command.
+type runner func(e *Env, c *common, fs *flag.FlagSet, args []string) int
+
+type command struct {
+	name, args, summary string
+	// setup registers the command's own flags and returns the runner that
+	// reads them.
+	setup func(fs *flag.FlagSet) runner
+}
+
+// plain is the setup of a command without flags of its own.
+func plain(r runner) func(*flag.FlagSet) runner { return func(*flag.FlagSet) runner { return r } }
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "serve", summary: "run the listener and store headless, logging to stderr", setup: plain(runServe)},
+		{name: "log", args: "[--failures] [--json] [--limit N] [--since 24h]", summary: "print stored events or rejected deliveries, newest first", setup: logFlags},
+		{name: "send", args: "[--url U] [--secret S] [--type T] [--action A] [--status S] [--test] [--bad-signature] [--curl]", summary: "send a signed IP Fabric-style webhook and print the answer", setup: sendFlags},
+		{name: "proposals", args: "[--json] [--state S]", summary: "list remediation proposals", setup: proposalsFlags},
+		{name: "approve", args: "ID", summary: "approve a pending proposal and run it (here, if no ipfwatch is running)", setup: plain(runApprove)},
+		{name: "reject", args: "ID [--comment TEXT]", summary: "reject a pending proposal", setup: rejectFlags},
+		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
+		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
+		{name: "version", summary: "print the version", setup: plain(runVersion)},
+	}
+}
+
+// Version is set at build time with -ldflags "-X .../app/cli.Version=...".
+var Version = "dev"
+
+// Run runs ipfwatch with args (without the program name) and returns the
+// exit code.
+func Run(args []string, e Env) int {
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
+	}
+	name := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(e.Stdout)
+		return 0
+	}
+	var cmd *command
+	if name == "" {
+		cmd = &command{name: "ipfwatch", setup: plain(runGUI)}
+	} else {
+		for i := range commands {
+			if commands[i].name == name {
+				cmd = &commands[i]
+			}
+		}
+		if cmd == nil {
+			fmt.Fprintf(e.Stderr, "ipfwatch: unknown command %q\n\n", name)
+			usage(e.Stderr)
+			return 2
+		}
+	}
+	fs := flag.NewFlagSet("ipfwatch "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c common
+	c.register(fs, e.Getenv)
+	run := cmd.setup(fs)
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		if name == "" {
+			usage(e.Stdout)
+		} else {
+			fmt.Fprintf(e.Stdout, "usage: ipfwatch %s %s\n\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.summary)
+			fs.SetOutput(e.Stdout)
+			fs.PrintDefaults()
+		}
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch %s: %v\n", cmd.name, err)
+		return 2
+	}
+	return run(&e, &c, fs, pos)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `ipfwatch: verified IP Fabric webhooks, a durable event log, desktop
+notifications and remediation by approval, from your tray.
+
+usage:
+  ipfwatch [flags]               start the tray app (runs "serve" where there is no display)
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  ipfwatch %-22s %s\n", c.name+" "+firstWord(c.args), c.summary)
+	}
+	fmt.Fprint(w, `
+flags for every command (each also read from IPFWATCH_<NAME>, e.g. IPFWATCH_DATA_DIR):
+`)
+	fs := flag.NewFlagSet("ipfwatch", flag.ContinueOnError)
+	var c common
+	c.register(fs, func(string) string { return "" })
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+secrets: IPF_WEBHOOK_SECRET (and IPF_WEBHOOK_SECRET_PREVIOUS while rotating), or the
+Settings view of the tray app, or the file <data-dir>/secret.current (mode 0600).
+"ipfwatch COMMAND --help" shows a command's own flags.
+`)
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 && !strings.HasPrefix(s, "[") {
+		return s[:i]
+	}
+	if strings.HasPrefix(s, "[") {
+		return ""
+	}
+	return s
+}
+
+// openApp opens the App for a command from the common flags.
+func openApp(e *Env, c *common, fs *flag.FlagSet, log *slog.Logger, keyring, runner bool) (*app.App, error) {
+	return app.Open(app.Options{
+		DataDir:    c.dataDir,
+		DBPath:     c.db,
+		Overrides:  c.overrides(fs),
+		UseKeyring: keyring,
+		Logger:     log,
+		NoRunner:   !runner,
+	})
+}
+
+// hasDisplay reports whether a GUI can start. On Linux and the BSDs that
+// needs an X11 or Wayland display; macOS and Windows always have one.
+func hasDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "darwin", "windows", "android", "ios":
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+}
+
+func runGUI(e *Env, c *common, fs *flag.FlagSet, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.Stderr, "ipfwatch: unexpected argument %q\n", args[0])
+		return 2
+	}
+	if e.GUI == nil || !hasDisplay(runtime.GOOS, e.Getenv) {
+		fmt.Fprintln(e.Stderr, "ipfwatch: no display (DISPLAY and WAYLAND_DISPLAY are unset): running headless, as \"ipfwatch serve\"")
+		return runServe(e, c, fs, nil)
+	}
+	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
+	a, err := openApp(e, c, fs, log, true, true)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch: %v\n", err)
+		return 1
+	}
+	return e.GUI(a, log)
+}
+
+func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.Stderr, "ipfwatch serve: unexpected argument %q\n", args[0])
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
+	a, err := openApp(e, c, fs, log, false, true)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		log.Error("cannot start", "err", err)
+		a.Shutdown(context.Background())
+		return 1
+	}
+	if st := a.Status(ctx); st.State == app.StateError && st.Addr == "" {
+		log.Error("listener not running", "err", st.Error)
+		a.Shutdown(context.Background())
+		return 1
+	}
+	log.Info("ipfwatch serving", "addr", a.Addr(), "data_dir", c.dataDir)
+	sig := e.Signals
+	if sig == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sig = ch
+	}
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	if err := a.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runVersion(e *Env, _ *common, _ *flag.FlagSet, _ []string) int {
+	fmt.Fprintf(e.Stdout, "ipfwatch %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return 0
+}
+
+// secretFor finds the current secret the way the listener does, without
+// touching the keyring (a CLI must not autolaunch a bus).
+func secretFor(c *common, getenv func(string) string) string {
+	if v := getenv(config.EnvSecret); v != "" {
+		return v
+	}
+	v, _, _ := config.NewSecretStore(c.dataDir, false).Get(config.Current)
+	return v
+}

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ipfwatch/ipfwatch/app/store"
+)
+
+type logOpts struct {
+	failures, json bool
+	limit          int
+	since          time.Duration
+}
+
+func logFlags(fs *flag.FlagSet) runner {
+	var o logOpts
+	fs.BoolVar(&o.failures, "failures", false, "show rejected deliveries (signature failures and other refusals) instead of events")
+	fs.BoolVar(&o.json, "json", false, "one JSON object per line")
+	fs.IntVar(&o.limit, "limit", 50, "at most this many rows")
+	fs.DurationVar(&o.since, "since", 0, "only rows received within this long, e.g. 24h (0 = all)")
+	return func(e *Env, c *common, fs *flag.FlagSet, args []string) int { return runLog(e, c, o, args) }
+}
+
+func dbPath(c *common) string {
+	if c.db != "" {
+		return c.db
+	}
+	return filepath.Join(c.dataDir, "ipfwatch.db")
+}
+
+func runLog(e *Env, c *common, o logOpts, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.Stderr, "ipfwatch log: unexpected argument %q\n", args[0])
+		return 2
+	}
+	if o.limit <= 0 {
+		fmt.Fprintln(e.Stderr, "ipfwatch log: --limit must be positive")
+		return 2
+	}
+	st, err := store.Open(dbPath(c))
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	var since time.Time
+	if o.since > 0 {
+		since = time.Now().Add(-o.since)
+	}
+	ctx := context.Background()
+	if o.failures {
+		rows, err := st.ListRejections(ctx, store.RejectionFilter{Since: since, Limit: o.limit})
+		if err != nil {
+			fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
+			return 1
+		}
+		if o.json {
+			return writeJSONLines(e, rows, rejectionJSON)
+		}
+		printRejections(e.Stdout, rows)
+		return 0
+	}
+	rows, err := st.ListEvents(ctx, store.EventFilter{Since: since, Limit: o.limit})
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
+		return 1
+	}
+	if o.json {
+		return writeJSONLines(e, rows, eventJSON)
+	}
+	printEvents(e.Stdout, rows)
+	return 0
+}
+
+func writeJSONLines[T any](e *Env, rows []T, conv func(T) any) int {
+	enc := json.NewEncoder(e.Stdout)
+	for _, r := range rows {
+		if err := enc.Encode(conv(r)); err != nil {
+			fmt.Fprintf(e.Stderr, "ipfwatch: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+const timeFormat = "2006-01-02 15:04:05"
+
+// eventJSON is an event as `ipfwatch log --json` prints it; id is the id the
+// listener answered with.
+func eventJSON(r store.EventRow) any {
+	return map[string]any{
+		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		"last_seen_at": r.LastSeenAt.UTC().Format(time.RFC3339Nano),
+		"type":         r.Type, "action": r.Action, "status": r.Status, "reason": r.Reason,
+		"requester": r.Requester, "timestamp": r.EventTime.UnixMilli(), "test": r.Test,
+		"snapshot_id": r.SnapshotID, "snapshot_name": r.SnapshotName,
+		"report_ids": nonNil(r.ReportIDs), "unrecognised": nonNil(r.Unrecognised),
+		"remote_addr": r.RemoteAddr, "secret_matched": r.SecretMatched, "duplicates": r.Duplicates,
+		"body_sha256": r.BodySHA256,
+	}
+}
+
+func rejectionJSON(r store.RejectionRow) any {
+	return map[string]any{
+		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		"remote_addr": r.RemoteAddr, "method": r.Method, "path": r.Path, "user_agent": r.UserAgent,
+		"size": r.Size, "status": r.Status, "reason": r.Reason, "hint": r.Hint,
+		"signature": r.Signature, "body_sha256": r.BodySHA256,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func printEvents(w io.Writer, rows []store.EventRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no events")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tTYPE\tACTION\tSTATUS\tSNAPSHOT\tREQUESTER\tTEST\tDUPS")
+	for _, r := range rows {
+		snap := r.SnapshotName
+		if snap == "" {
+			snap = r.SnapshotID
+		}
+		test := ""
+		if r.Test {
+			test = "test"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.Local().Format(timeFormat),
+			r.Type, r.Action, r.Status, clip(snap, 40), clip(r.Requester, 24), test, r.Duplicates)
+	}
+	tw.Flush()
+}
+
+func printRejections(w io.Writer, rows []store.RejectionRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no rejected deliveries")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tREMOTE\tHTTP\tREASON\tHINT")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.ReceivedAt.Local().Format(timeFormat),
+			r.RemoteAddr, r.Status, clip(r.Reason, 40), clip(r.Hint, 50))
+	}
+	tw.Flush()
+}
+
+// clip shortens s for a table cell and keeps control characters from
+// payloads out of the terminal.
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

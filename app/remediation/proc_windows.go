@@ -1,0 +1,62 @@
+//go:build windows
+
+package remediation
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// passThroughEnv is what a run inherits from ipfwatch's environment. Windows
+// programs need a few more variables than PATH, HOME and LANG to work at all.
+var passThroughEnv = []string{"PATH", "HOME", "LANG", "SystemRoot", "windir", "USERPROFILE", "TEMP", "TMP", "PATHEXT", "ComSpec"}
+
+// setProcessGroup starts the program in a new process group, so it does not
+// receive ipfwatch's console signals.
+func setProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+}
+
+// signalGroup is the Windows equivalent of stopping the group: Windows has no
+// SIGTERM for console-less programs, so both steps terminate the program.
+// Its own children are not reached (that would need a job object).
+func signalGroup(p *os.Process, hard bool) {
+	_ = p.Kill()
+}
+
+// groupAlive is false: after Kill there is nothing more to wait for.
+func groupAlive(p *os.Process) bool { return false }
+
+// errSharingViolation is ERROR_SHARING_VIOLATION.
+const errSharingViolation syscall.Errno = 32
+
+// lockFile opens path with no sharing, which excludes every other opener
+// until it is closed or the process dies.
+func lockFile(path string) (f *os.File, ok bool, err error) {
+	p, err := syscall.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, false, err
+	}
+	h, err := syscall.CreateFile(p, syscall.GENERIC_READ|syscall.GENERIC_WRITE, 0, nil,
+		syscall.OPEN_ALWAYS, syscall.FILE_ATTRIBUTE_NORMAL, 0)
+	if err != nil {
+		if errors.Is(err, errSharingViolation) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("open %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(h), path), true, nil
+}
+
+// lockHeld reports whether another opener holds path.
+func lockHeld(path string) (bool, error) {
+	f, ok, err := lockFile(path)
+	if err != nil || !ok {
+		return !ok && err == nil, err
+	}
+	f.Close()
+	return false, nil
+}

@@ -1,0 +1,302 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ipfwatch/ipfwatch/listener"
+)
+
+// ErrNotFound is returned (wrapped) when a row asked for by id does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// defaultLimit is the page size when a filter leaves Limit at zero.
+const defaultLimit = 100
+
+// eventColumns are the columns every event query reads, in scanEvent order.
+const eventColumns = `id, received_at, last_seen_at, type, action, status, reason, requester,
+	event_ts, test, snapshot_id, snapshot_name, clone_id, file, report_ids, unrecognised,
+	remote_addr, user_agent, secret_matched, duplicates, body_sha256`
+
+// dedupeQuery finds the stored event a delivery repeats, by key or by body.
+const dedupeQuery = `SELECT min(id) FROM (SELECT id FROM events WHERE dedupe_key = ?1
+	UNION ALL SELECT id FROM events WHERE body_sha256 = ?2)`
+
+// InsertEvent stores an accepted delivery, or counts it as a duplicate of the
+// stored event with the same key or the same body hash (IP Fabric retries the
+// same delivery, and a retry must not be stored twice). It returns only after
+// the transaction has committed, so a nil error means the event is on disk
+// and may be acknowledged.
+func (s *Store) InsertEvent(ctx context.Context, d listener.Delivery) (listener.Result, error) {
+	// Encode outside the writer goroutine: it is the one shared resource.
+	sum := d.BodySHA256
+	if sum == "" {
+		h := sha256.Sum256(d.Body)
+		sum = hex.EncodeToString(h[:])
+	}
+	key := d.Key
+	if key == "" {
+		// Without a key every keyless event would be a duplicate of the
+		// first one; fall back to de-duplicating by body alone.
+		key = "sha256:" + sum
+	}
+	body := d.Body
+	if body == nil {
+		body = []byte{} // the column is NOT NULL; nil would bind as NULL
+	}
+	reportIDs, err := encodeList(d.Event.ReportIDs)
+	if err != nil {
+		return listener.Result{}, err
+	}
+	unrecognised := encodeCSV(d.Event.Unrecognised)
+	received := d.ReceivedAt.UnixMilli()
+	e := d.Event
+
+	var res listener.Result
+	err = s.Write(ctx, func(tx *sql.Tx) error {
+		// UNION ALL of two index searches; the equivalent "key = ? OR sha = ?"
+		// makes SQLite build a rowset per lookup and costs three times as much.
+		var id sql.NullInt64
+		if err := tx.QueryRow(dedupeQuery, key, sum).Scan(&id); err != nil {
+			return fmt.Errorf("look up duplicate: %w", err)
+		}
+		if id.Valid {
+			if _, err := tx.Exec(`UPDATE events SET duplicates = duplicates + 1,
+				last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, id.Int64); err != nil {
+				return fmt.Errorf("count duplicate: %w", err)
+			}
+			res = listener.Result{ID: id.Int64, Duplicate: true}
+			return nil
+		}
+		r, err := tx.Exec(`INSERT INTO events (received_at, last_seen_at, type, action, status,
+			reason, requester, event_ts, test, snapshot_id, snapshot_name, clone_id, file,
+			report_ids, unrecognised, remote_addr, user_agent, secret_matched, dedupe_key,
+			body_sha256, duplicates, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			received, received, e.Type, e.Action, e.Status, e.Reason, e.Requester,
+			e.TimestampMillis, e.Test, e.SnapshotID, e.SnapshotName, e.CloneID, e.File,
+			reportIDs, unrecognised, d.RemoteAddr, d.UserAgent, d.SecretMatched, key, sum, body)
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		newID, err := r.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		res = listener.Result{ID: newID}
+		return nil
+	})
+	if err != nil {
+		return listener.Result{}, fmt.Errorf("store event: %w", err)
+	}
+	return res, nil
+}
+
+// GetEvent returns one event with its raw body.
+func (s *Store) GetEvent(ctx context.Context, id int64) (EventRow, error) {
+	row := s.readDB.QueryRowContext(ctx, `SELECT `+eventColumns+`, body FROM events WHERE id = ?`, id)
+	var ev EventRow
+	err := scanEvent(row, &ev, &ev.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EventRow{}, fmt.Errorf("event %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return EventRow{}, fmt.Errorf("event %d: %w", id, err)
+	}
+	if ev.Body == nil {
+		ev.Body = []byte{}
+	}
+	return ev, nil
+}
+
+// ListEvents returns one page of events, newest first, without bodies. Paging
+// is by id (pass the last row's ID as the next BeforeID) rather than OFFSET,
+// so a page costs the same however deep it is and rows arriving meanwhile do
+// not shift it. It never counts the total: with 100,000 rows that would cost
+// more than the page.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]EventRow, error) {
+	var where []string
+	var args []any
+	if f.Type != "" {
+		where = append(where, "type = ?")
+		args = append(args, f.Type)
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Search != "" {
+		p := "%" + escapeLike(f.Search) + "%"
+		where = append(where, `(snapshot_name LIKE ? ESCAPE '\' OR snapshot_id LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "received_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := `SELECT ` + eventColumns + ` FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limitOrDefault(f.Limit))
+	return s.queryEvents(ctx, q, args...)
+}
+
+// EventsBySnapshot returns the events of one snapshot, oldest first, so a
+// discovery can be followed by the intent verification it triggered. An
+// empty snapshotID matches nothing.
+func (s *Store) EventsBySnapshot(ctx context.Context, snapshotID string, limit int) ([]EventRow, error) {
+	if snapshotID == "" {
+		return nil, nil
+	}
+	// The redundant "<> ''" lets SQLite use the partial index events_snapshot.
+	return s.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE snapshot_id = ? AND snapshot_id <> '' ORDER BY id LIMIT ?`,
+		snapshotID, limitOrDefault(limit))
+}
+
+// CountSince counts events and rejections received at or after since. Both
+// counts are range scans of the received_at indexes, so "3 events today"
+// stays cheap on a full database.
+func (s *Store) CountSince(ctx context.Context, since time.Time) (events, rejections int64, err error) {
+	ms := since.UnixMilli()
+	err = s.readDB.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM events WHERE received_at >= ?),
+		(SELECT count(*) FROM rejections WHERE received_at >= ?)`, ms, ms).Scan(&events, &rejections)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return events, rejections, nil
+}
+
+// LatestIDs returns the highest event and rejection ids ever issued (0 when
+// none), for cheap "anything new?" checks. They come from sqlite_sequence,
+// so they never go down, even after retention has deleted the newest rows.
+func (s *Store) LatestIDs(ctx context.Context) (event, rejection int64, err error) {
+	err = s.readDB.QueryRowContext(ctx, `SELECT
+		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'rejections'), 0)`).Scan(&event, &rejection)
+	if err != nil {
+		return 0, 0, fmt.Errorf("latest ids: %w", err)
+	}
+	return event, rejection, nil
+}
+
+func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]EventRow, error) {
+	rows, err := s.readDB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query events: %w", err)
+	}
+	defer rows.Close()
+	var out []EventRow
+	for rows.Next() {
+		var ev EventRow
+		if err := scanEvent(rows, &ev); err != nil {
+			return nil, fmt.Errorf("query events: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query events: %w", err)
+	}
+	return out, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanEvent reads eventColumns, then any extra destinations, into ev.
+func scanEvent(sc scanner, ev *EventRow, extra ...any) error {
+	var received, lastSeen, eventTS int64
+	var reportIDs, unrecognised string
+	dest := append([]any{&ev.ID, &received, &lastSeen, &ev.Type, &ev.Action, &ev.Status,
+		&ev.Reason, &ev.Requester, &eventTS, &ev.Test, &ev.SnapshotID, &ev.SnapshotName,
+		&ev.CloneID, &ev.File, &reportIDs, &unrecognised, &ev.RemoteAddr, &ev.UserAgent,
+		&ev.SecretMatched, &ev.Duplicates, &ev.BodySHA256}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return err
+	}
+	ev.ReceivedAt = time.UnixMilli(received)
+	ev.LastSeenAt = time.UnixMilli(lastSeen)
+	ev.EventTime = time.UnixMilli(eventTS)
+	var err error
+	if ev.ReportIDs, err = decodeList(reportIDs); err != nil {
+		return fmt.Errorf("event %d report_ids: %w", ev.ID, err)
+	}
+	ev.Unrecognised = decodeCSV(unrecognised)
+	return nil
+}
+
+func limitOrDefault(n int) int {
+	if n <= 0 {
+		return defaultLimit
+	}
+	return n
+}
+
+// escapeLike makes s match itself literally in a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// encodeList stores a list as a JSON array, or "" when it is empty.
+func encodeList(v []string) (string, error) {
+	if len(v) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeList(s string) ([]string, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// encodeCSV joins items with commas, percent-escaping '%' and ',' inside an
+// item: unrecognised entries carry field names from the sender, which may
+// contain a comma, and must come back as they went in.
+func encodeCSV(v []string) string {
+	esc := strings.NewReplacer("%", "%25", ",", "%2C")
+	parts := make([]string, len(v))
+	for i, s := range v {
+		parts[i] = esc.Replace(s)
+	}
+	return strings.Join(parts, ",")
+}
+
+func decodeCSV(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if strings.Contains(p, "%") {
+			if u, err := url.PathUnescape(p); err == nil {
+				parts[i] = u
+			}
+		}
+	}
+	return parts
+}

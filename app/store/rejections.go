@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ipfwatch/ipfwatch/listener"
+)
+
+// maxPreview is how much of a refused body is kept: enough to see what was
+// sent, bounded so a flood of large bad requests cannot fill the disk.
+const maxPreview = 4 << 10
+
+// credentialHeaders are never stored with a rejection, whatever the listener
+// hands over: a sender may put credentials in them, and the store must not
+// become a place secrets leak to.
+var credentialHeaders = map[string]bool{
+	"Authorization":       true,
+	"Proxy-Authorization": true,
+	"Cookie":              true,
+}
+
+const rejectionColumns = `id, received_at, remote_addr, method, path, user_agent, size, status,
+	reason, hint, signature, body_sha256, body_preview, headers`
+
+// InsertRejection records a refused delivery and returns its id once
+// committed.
+func (s *Store) InsertRejection(ctx context.Context, r listener.Rejection) (int64, error) {
+	preview := r.BodyPreview
+	if len(preview) > maxPreview {
+		preview = preview[:maxPreview]
+	}
+	headers, err := encodeHeaders(r.Headers)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO rejections (received_at, remote_addr, method, path,
+			user_agent, size, status, reason, hint, signature, body_sha256, body_preview, headers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ReceivedAt.UnixMilli(), r.RemoteAddr, r.Method, r.Path, r.UserAgent, r.Size,
+			r.Status, r.Reason, r.Hint, r.Signature, r.BodySHA256, preview, headers)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store rejection: %w", err)
+	}
+	return id, nil
+}
+
+// GetRejection returns one refused delivery.
+func (s *Store) GetRejection(ctx context.Context, id int64) (RejectionRow, error) {
+	row := s.readDB.QueryRowContext(ctx, `SELECT `+rejectionColumns+` FROM rejections WHERE id = ?`, id)
+	var rr RejectionRow
+	err := scanRejection(row, &rr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RejectionRow{}, fmt.Errorf("rejection %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RejectionRow{}, fmt.Errorf("rejection %d: %w", id, err)
+	}
+	return rr, nil
+}
+
+// ListRejections returns one page of refused deliveries, newest first, paged
+// by id like ListEvents.
+func (s *Store) ListRejections(ctx context.Context, f RejectionFilter) ([]RejectionRow, error) {
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where = append(where, "received_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := `SELECT ` + rejectionColumns + ` FROM rejections`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limitOrDefault(f.Limit))
+
+	rows, err := s.readDB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query rejections: %w", err)
+	}
+	defer rows.Close()
+	var out []RejectionRow
+	for rows.Next() {
+		var rr RejectionRow
+		if err := scanRejection(rows, &rr); err != nil {
+			return nil, fmt.Errorf("query rejections: %w", err)
+		}
+		out = append(out, rr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query rejections: %w", err)
+	}
+	return out, nil
+}
+
+func scanRejection(sc scanner, rr *RejectionRow) error {
+	var received int64
+	var headers string
+	if err := sc.Scan(&rr.ID, &received, &rr.RemoteAddr, &rr.Method, &rr.Path, &rr.UserAgent,
+		&rr.Size, &rr.Status, &rr.Reason, &rr.Hint, &rr.Signature, &rr.BodySHA256,
+		&rr.BodyPreview, &headers); err != nil {
+		return err
+	}
+	rr.ReceivedAt = time.UnixMilli(received)
+	if headers != "" && headers != "{}" {
+		if err := json.Unmarshal([]byte(headers), &rr.Headers); err != nil {
+			return fmt.Errorf("rejection %d headers: %w", rr.ID, err)
+		}
+	}
+	return nil
+}
+
+// encodeHeaders stores headers as a JSON object, leaving out credentials.
+func encodeHeaders(h map[string]string) (string, error) {
+	if len(h) == 0 {
+		return "{}", nil
+	}
+	kept := make(map[string]string, len(h))
+	for k, v := range h {
+		if credentialHeaders[http.CanonicalHeaderKey(k)] {
+			continue
+		}
+		kept[k] = v
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return "", fmt.Errorf("encode headers: %w", err)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,301 @@
+// Package store keeps everything ipfwatch records in one SQLite file: events,
+// rejected deliveries, remediation proposals and runs.
+//
+// One goroutine owns the only write connection. Callers hand it a function to
+// run inside a transaction; it gathers whatever is waiting into a single
+// BEGIN IMMEDIATE ... COMMIT and answers each caller after the commit. One
+// fsync thus serves many deliveries (group commit), and nothing is reported
+// written before it is on disk. Readers use a separate pool: WAL lets them read
+// while the writer writes.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
+)
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("store: closed")
+
+// maxBatch bounds how many writes share one transaction, so one commit never
+// waits on an unbounded queue.
+const maxBatch = 256
+
+// Store is the SQLite database. Its methods are safe for concurrent use.
+type Store struct {
+	path    string
+	writeDB *sql.DB
+	readDB  *sql.DB
+
+	reqs      chan writeReq
+	closeOnce sync.Once
+	done      chan struct{}
+	mu        sync.RWMutex // guards closed against concurrent Write/Close
+	closed    bool
+
+	commits      atomic.Int64
+	writes       atomic.Int64
+	failed       atomic.Int64
+	largestBatch atomic.Int64
+}
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	reply chan error
+}
+
+// Stats counts what the writer goroutine has done since Open. Writes divided
+// by Commits is the average group-commit batch size: how many callers one
+// fsync served.
+type Stats struct {
+	Commits      int64 // transactions committed
+	Writes       int64 // Write calls whose changes were committed
+	Failed       int64 // Write calls answered with an error
+	LargestBatch int64 // most requests gathered into one transaction
+}
+
+// Stats returns the writer's counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Commits:      s.commits.Load(),
+		Writes:       s.writes.Load(),
+		Failed:       s.failed.Load(),
+		LargestBatch: s.largestBatch.Load(),
+	}
+}
+
+// fileURI turns a file system path into an SQLite URI. The path is escaped
+// because both the driver (which splits the DSN at the first '?') and SQLite
+// (which ends the path at '#' and decodes '%XX') would otherwise misread a
+// data directory whose name contains one of those characters.
+func fileURI(path string) string {
+	p := filepath.ToSlash(path)
+	p = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	switch {
+	case filepath.VolumeName(path) != "": // C:/... on Windows
+		return "file:///" + p
+	case strings.HasPrefix(p, "/"):
+		// An empty authority, so that a path starting with "//" is not
+		// taken for a host name.
+		return "file://" + p
+	default:
+		return "file:" + p
+	}
+}
+
+// Open opens (creating if needed) the database at path, applies pending
+// migrations and starts the writer goroutine.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "32")
+	w, err := sql.Open("sqlite3", fileURI(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrateRetrying(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	rq := url.Values{}
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_query_only", "1")
+	rq.Set("_stmt_cache_size", "32")
+	r, err := sql.Open("sqlite3", fileURI(path)+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{path: path, writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
+	go s.writer()
+	return s, nil
+}
+
+// openBusyWait is how long Open keeps retrying a database that another
+// process is setting up at the same moment.
+const openBusyWait = 10 * time.Second
+
+// migrateRetrying runs migrate, retrying while SQLite answers SQLITE_BUSY.
+// When two processes (the tray app and the CLI) create the database together,
+// the PRAGMA journal_mode=WAL the driver runs on connect fails at once with
+// SQLITE_BUSY instead of waiting out busy_timeout. It is only ever a race at
+// start-up, so waiting a little and trying again is the whole cure.
+func migrateRetrying(db *sql.DB) error {
+	deadline := time.Now().Add(openBusyWait)
+	for {
+		err := migrate(db)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// ReadDB is the read-only pool, for queries.
+func (s *Store) ReadDB() *sql.DB { return s.readDB }
+
+// Write runs fn inside a write transaction shared with other waiting writes
+// and returns once that transaction has committed (nil) or failed. fn runs
+// inside its own savepoint: if it returns an error (or panics), only its
+// changes are undone and the error is returned to this caller alone.
+//
+// fn runs on the writer goroutine, so it must not commit or roll back tx,
+// nor call runtime.Goexit (t.Fatal in a test): that would end the writer.
+// It should use tx.Exec rather than tx.ExecContext with a caller's context:
+// cancelling a running statement interrupts SQLite, which aborts the whole
+// shared transaction (every caller in the batch then gets the error).
+func (s *Store) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	req := writeReq{ctx: ctx, fn: fn, reply: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued, wait for the commit even if ctx ends: the caller must
+	// learn whether its write landed.
+	return <-req.reply
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	for first := range s.reqs {
+		batch := []writeReq{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs one batch in one transaction, each request in a savepoint.
+func (s *Store) commit(batch []writeReq) {
+	if n := int64(len(batch)); n > s.largestBatch.Load() {
+		s.largestBatch.Store(n) // only the writer goroutine stores
+	}
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		s.failed.Add(int64(len(batch)))
+		for _, r := range batch {
+			r.reply <- err
+		}
+	}
+	tx, err := s.writeDB.Begin()
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+			errs[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		if err := runFn(tx, r.fn); err != nil {
+			errs[i] = err
+			if _, rerr := tx.Exec("ROLLBACK TO w"); rerr != nil {
+				tx.Rollback()
+				fail(fmt.Errorf("rollback to savepoint after %v: %w", err, rerr))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE w"); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	s.commits.Add(1)
+	for i, r := range batch {
+		if errs[i] == nil {
+			s.writes.Add(1)
+		} else {
+			s.failed.Add(1)
+		}
+		r.reply <- errs[i]
+	}
+}
+
+// runFn calls fn, turning a panic into an error: a bug in one caller's
+// function must neither kill the writer goroutine (leaving every other caller
+// waiting forever) nor commit that caller's half-done changes.
+func runFn(tx *sql.Tx, fn func(tx *sql.Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write function panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// isClosed reports whether Close has been called.
+func (s *Store) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// Close stops the writer after it has committed everything queued, then
+// closes both pools.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.reqs)
+		s.mu.Unlock()
+		<-s.done
+		err = errors.Join(s.writeDB.Close(), s.readDB.Close())
+	})
+	return err
+}

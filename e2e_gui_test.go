@@ -1,0 +1,125 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipfwatch/ipfwatch/app/desktoptest"
+)
+
+// TestE2ETray runs the real tray app on a private desktop (Xvfb, a session
+// bus with a StatusNotifierWatcher, dunst), reads its tray menu over
+// com.canonical.dbusmenu, clicks "Send test webhook" and checks the
+// notification and the stored event; then a bad signature, its notification
+// and its log row; then Quit.
+func TestE2ETray(t *testing.T) {
+	sess := desktoptest.Start(t, desktoptest.Options{Xvfb: true, Dunst: true, Watcher: true})
+	dir := t.TempDir()
+	bin := ipfwatchBinary(t)
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", dir)
+	cmd.Env = append(os.Environ(), "IPF_WEBHOOK_SECRET="+e2eSecret, "LANG=en_US.UTF-8",
+		"DISPLAY="+sess.Display, "DBUS_SESSION_BUS_ADDRESS="+sess.BusAddress)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// exited is closed when the process has ended; waitErr is then set.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	item, err := sess.WaitItem(60 * time.Second)
+	if err != nil {
+		t.Fatalf("no tray item registered: %v\n%s", err, stderr.String())
+	}
+	// The menu is built from the app state; wait for the status line.
+	var labels []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		items, err := sess.Menu(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels = labels[:0]
+		for _, it := range items {
+			if it.Visible && !it.Separator {
+				labels = append(labels, it.Label)
+			}
+		}
+		if len(labels) > 0 && strings.HasPrefix(labels[0], "Listening on ") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	joined := strings.Join(labels, " | ")
+	for _, want := range []string{"Listening on ", "Open ipfwatch", "Pause listening", "Mute notifications for 1 hour", "Send test webhook", "Quit"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("tray menu lacks %q: %s", want, joined)
+		}
+	}
+
+	if err := sess.ClickLabel(item, "Send test webhook"); err != nil {
+		t.Fatal(err)
+	}
+	note, err := sess.WaitNotification(func(n desktoptest.Note) bool {
+		return strings.Contains(strings.ToLower(n.Summary+" "+n.Body), "test webhook")
+	}, 30*time.Second)
+	if err != nil {
+		t.Fatalf("no test-webhook notification: %v\n%s", err, stderr.String())
+	}
+	if note.AppName != "ipfwatch" {
+		t.Errorf("notification app name %q", note.AppName)
+	}
+	out, _, code := runCLI(t, dir, "log", "--json")
+	events := jsonLines(t, out)
+	if code != 0 || len(events) != 1 || events[0]["test"] != true {
+		t.Fatalf("after the tray's test webhook the log holds %v", events)
+	}
+
+	// A bad signature: refused, notified, logged.
+	addr := listeningRE.FindStringSubmatch(stderr.String())
+	if addr == nil {
+		t.Fatalf("no listening line:\n%s", stderr.String())
+	}
+	out, _, _ = runCLI(t, dir, "send", "--url", "http://"+addr[1]+"/ipfabric", "--bad-signature")
+	if !strings.HasPrefix(out, "400 ") {
+		t.Fatalf("bad signature answered %q", out)
+	}
+	if _, err := sess.WaitNotification(func(n desktoptest.Note) bool {
+		return strings.Contains(strings.ToLower(n.Summary+" "+n.Body), "signature")
+	}, 30*time.Second); err != nil {
+		t.Fatalf("no signature-failure notification: %v", err)
+	}
+	out, _, _ = runCLI(t, dir, "log", "--failures", "--json")
+	if fails := jsonLines(t, out); len(fails) != 1 || fails[0]["reason"] != "Invalid message signature" {
+		t.Fatalf("failure log %v", fails)
+	}
+
+	// Quit from the tray stops the app cleanly.
+	if err := sess.ClickLabel(item, "Quit"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Errorf("ipfwatch exited with %v:\n%s", waitErr, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("ipfwatch did not quit")
+	}
+	if strings.Contains(stderr.String(), e2eSecret) {
+		t.Errorf("secret in the app's log")
+	}
+}

@@ -1,0 +1,15 @@
+// Command ipfwatch receives IP Fabric webhooks on an engineer's laptop:
+// verified, logged durably, notified, and remediated only by approval. With
+// no command it starts the tray app; `ipfwatch help` lists the commands.
+package main
+
+import (
+	"os"
+
+	"github.com/ipfwatch/ipfwatch/app/cli"
+	"github.com/ipfwatch/ipfwatch/ui"
+)
+
+func main() {
+	os.Exit(cli.Run(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, GUI: ui.Run}))
+}

@@ -1,0 +1,340 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ipfwatch/ipfwatch/app/store"
+)
+
+// maxRawJSON bounds the raw body shown: a label laying out megabytes of text
+// would freeze the window, and the export or the database has the rest.
+const maxRawJSON = 64 << 10
+
+// details is the right-hand pane: what the selected event means, how it
+// arrived, what else happened to its snapshot, and the body as sent.
+// Everything in it is plain text: the body and every field are untrusted.
+type details struct {
+	placeholder  *widget.Label
+	title        *widget.Label
+	summary      *widget.Label
+	facts        *widget.Label
+	relatedTitle *widget.Label
+	related      *fyne.Container
+	remediate    *widget.Button
+	rawTitle     *widget.Label
+	raw          *widget.Label
+	body         *fyne.Container
+	outer        *fyne.Container
+	root         *container.Scroll
+	onRelated    func(id int64)
+}
+
+func newDetails(onRelated func(id int64), onRemediate func()) *details {
+	d := &details{onRelated: onRelated}
+	d.placeholder = widget.NewLabel("Select an event to see its details.")
+	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.title.Wrapping = fyne.TextWrapWord
+	d.summary = widget.NewLabel("")
+	d.summary.Wrapping = fyne.TextWrapWord
+	d.facts = widget.NewLabel("")
+	d.facts.Wrapping = fyne.TextWrapWord
+	d.facts.Selectable = true
+	d.relatedTitle = widget.NewLabelWithStyle("Events of this snapshot", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.related = container.NewVBox()
+	d.remediate = widget.NewButton("Remediate…", onRemediate)
+	d.remediate.Hide()
+	d.rawTitle = widget.NewLabelWithStyle("Raw JSON", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.raw = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	d.raw.Wrapping = fyne.TextWrapBreak
+	d.raw.Selectable = true
+	d.body = container.NewVBox(d.title, d.summary, container.NewHBox(d.remediate), d.facts,
+		d.relatedTitle, d.related, d.rawTitle, d.raw)
+	d.body.Hide()
+	d.outer = container.NewVBox(d.placeholder, d.body)
+	d.root = container.NewVScroll(d.outer)
+	return d
+}
+
+func (d *details) setRemediateVisible(on bool) {
+	if on == d.remediate.Visible() {
+		return
+	}
+	if on {
+		d.remediate.Show()
+	} else {
+		d.remediate.Hide()
+	}
+	d.relayout()
+}
+
+// show fills the pane with ev. related are the events of its snapshot,
+// oldest first, ev among them.
+func (d *details) show(ev store.EventRow, related []store.EventRow, loc *time.Location) {
+	d.placeholder.Hide()
+	d.title.SetText(Title(ev))
+	d.summary.SetText(Summary(ev, loc))
+	d.facts.SetText(Facts(ev, loc))
+
+	d.related.RemoveAll()
+	if len(related) > 1 {
+		for _, r := range related {
+			text := r.ReceivedAt.In(loc).Format(timeLayout) + "  " + oneLine(r.Type) + " " +
+				oneLine(r.Action) + " " + oneLine(r.Status)
+			if r.ID == ev.ID {
+				text += "  (this event)"
+			}
+			id := r.ID
+			b := widget.NewButton(text, func() { d.onRelated(id) })
+			b.Alignment = widget.ButtonAlignLeading
+			b.Importance = widget.LowImportance
+			if r.ID == ev.ID {
+				b.Disable()
+			}
+			d.related.Add(b)
+		}
+		d.relatedTitle.Show()
+		d.related.Show()
+	} else {
+		d.relatedTitle.Hide()
+		d.related.Hide()
+	}
+	d.raw.SetText(PrettyJSON(ev.Body))
+	d.body.Show()
+	d.relayout()
+}
+
+// relayout lays the pane out again after its content changed size. Drivers
+// that re-measure every frame do not need it; it keeps others (and the test
+// canvas) from drawing stale positions.
+func (d *details) relayout() {
+	d.root.Refresh()
+	d.outer.Refresh()
+}
+
+// Title names what happened in a few words, e.g. "Snapshot discover failed".
+func Title(ev store.EventRow) string {
+	parts := []string{typeLabel(ev.Type)}
+	if ev.Action != "" {
+		parts = append(parts, oneLine(ev.Action))
+	}
+	if ev.Status != "" {
+		parts = append(parts, oneLine(ev.Status))
+	}
+	t := strings.Join(parts, " ")
+	if ev.Test {
+		t = "Test webhook: " + t
+	}
+	return t
+}
+
+// Summary says in words what the event means for the engineer.
+func Summary(ev store.EventRow, loc *time.Location) string {
+	var b strings.Builder
+	switch ev.Type {
+	case "snapshot":
+		if ev.Action != "" {
+			b.WriteString("The " + oneLine(ev.Action) + " of snapshot ")
+		} else {
+			b.WriteString("Snapshot ")
+		}
+		b.WriteString(snapshotRef(ev) + " " + statusPhrase(ev.Status))
+	case "intent-verification":
+		b.WriteString("The intent verification")
+		if ev.Action != "" && ev.Action != "calculate" {
+			b.WriteString(" (" + oneLine(ev.Action) + ")")
+		}
+		b.WriteString(" of snapshot " + snapshotRef(ev) + " " + statusPhrase(ev.Status))
+		if len(ev.ReportIDs) > 0 {
+			b.WriteString(" (" + plural(len(ev.ReportIDs), "report", "reports") + ": " + oneLine(strings.Join(ev.ReportIDs, ", ")) + ")")
+		}
+	default:
+		b.WriteString("An event of type " + strconv.Quote(oneLine(ev.Type)) + ", which ipfwatch does not know")
+		if ev.Action != "" || ev.Status != "" {
+			b.WriteString(", action " + strconv.Quote(oneLine(ev.Action)) + ", status " + strconv.Quote(oneLine(ev.Status)))
+		}
+	}
+	if ev.Reason != "" {
+		b.WriteString(": " + oneLine(ev.Reason))
+	}
+	b.WriteString(".")
+	if ev.Requester != "" {
+		b.WriteString(" Requested by " + oneLine(ev.Requester) + ".")
+	}
+	if !ev.EventTime.IsZero() && ev.EventTime.UnixMilli() != 0 {
+		b.WriteString(" IP Fabric's timestamp: " + ev.EventTime.In(loc).Format(timeLayout) + ".")
+	}
+	if ev.Test {
+		b.WriteString(" This is a test webhook: its signature checked out, so IP Fabric and ipfwatch share the secret.")
+	}
+	if len(ev.Unrecognised) > 0 {
+		b.WriteString(" Not known to ipfwatch (kept as sent): " + oneLine(strings.Join(ev.Unrecognised, ", ")) + ".")
+	}
+	return b.String()
+}
+
+func typeLabel(t string) string {
+	switch t {
+	case "snapshot":
+		return "Snapshot"
+	case "intent-verification":
+		return "Intent verification"
+	case "":
+		return "Event"
+	}
+	return oneLine(t)
+}
+
+func snapshotRef(ev store.EventRow) string {
+	switch {
+	case ev.SnapshotName != "" && ev.SnapshotID != "":
+		return strconv.Quote(oneLine(ev.SnapshotName)) + " (" + oneLine(ev.SnapshotID) + ")"
+	case ev.SnapshotName != "":
+		return strconv.Quote(oneLine(ev.SnapshotName))
+	case ev.SnapshotID != "":
+		return oneLine(ev.SnapshotID)
+	}
+	return "(no id)"
+}
+
+func statusPhrase(s string) string {
+	switch s {
+	case "started":
+		return "has started"
+	case "completed":
+		return "has completed"
+	case "failed":
+		return "has failed"
+	case "resumed":
+		return "has resumed"
+	case "resumed (stopping)":
+		return "has resumed and is stopping"
+	case "stopped":
+		return "was stopped"
+	case "":
+		return "has no status"
+	}
+	return "is " + strconv.Quote(oneLine(s))
+}
+
+// Facts are how the event arrived: when, from where, which secret signed it
+// and how often IP Fabric sent it again.
+func Facts(ev store.EventRow, loc *time.Location) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received at: %s\n", ev.ReceivedAt.In(loc).Format(timeLayout))
+	from := oneLine(ev.RemoteAddr)
+	if ev.UserAgent != "" {
+		from += " (" + oneLine(ev.UserAgent) + ")"
+	}
+	fmt.Fprintf(&b, "From: %s\n", from)
+	switch ev.SecretMatched {
+	case "previous":
+		b.WriteString("Secret matched: previous (IP Fabric still signs with the old secret; update it there)\n")
+	case "":
+		b.WriteString("Secret matched: unknown\n")
+	default:
+		fmt.Fprintf(&b, "Secret matched: %s\n", oneLine(ev.SecretMatched))
+	}
+	if ev.Duplicates > 0 {
+		fmt.Fprintf(&b, "Duplicates: %d (last seen %s)\n", ev.Duplicates, ev.LastSeenAt.In(loc).Format(timeLayout))
+	} else {
+		b.WriteString("Duplicates: none\n")
+	}
+	if ev.CloneID != "" {
+		fmt.Fprintf(&b, "Clone id: %s\n", oneLine(ev.CloneID))
+	}
+	if ev.File != "" {
+		fmt.Fprintf(&b, "File: %s\n", oneLine(ev.File))
+	}
+	fmt.Fprintf(&b, "Event id: %d\nBody SHA-256: %s", ev.ID, oneLine(ev.BodySHA256))
+	return b.String()
+}
+
+// PrettyJSON indents a stored body for reading. A body that is not JSON
+// (it always is once accepted, but the database is not trusted either) is
+// shown escaped. Long bodies are cut at maxRawJSON.
+func PrettyJSON(body []byte) string {
+	var out bytes.Buffer
+	var s string
+	if err := json.Indent(&out, body, "", "  "); err == nil {
+		s = escapeInvisible(out.String())
+	} else {
+		s = strconv.Quote(string(body))
+	}
+	if len(s) > maxRawJSON {
+		cut := maxRawJSON
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + fmt.Sprintf("\n… cut: %d of %d characters shown", cut, len(s))
+	}
+	return s
+}
+
+// escapeInvisible writes characters that would not show, or would reorder
+// what follows (bidi overrides), as JSON \u escapes. In indented JSON they
+// can only occur inside strings, where the escape means the same character,
+// so the text stays the JSON that was sent. Invalid UTF-8 becomes U+FFFD.
+func escapeInvisible(s string) string {
+	var b strings.Builder
+	started := false
+	for i, r := range s {
+		visible := r != utf8.RuneError && (r == '\n' || r == ' ' || unicode.IsPrint(r))
+		if visible {
+			if started {
+				b.WriteRune(r)
+			}
+			continue
+		}
+		if !started {
+			started = true
+			b.Grow(len(s) + 16)
+			b.WriteString(s[:i])
+		}
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	if !started {
+		return s
+	}
+	return b.String()
+}
+
+// oneLine makes sender-supplied text safe for a one-line label: control and
+// other invisible characters (newlines, bidi overrides) become U+FFFD.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

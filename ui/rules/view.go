@@ -1,0 +1,440 @@
+// Package rules is the Rules view of the main window: the remediation rules
+// of remediations.yaml in a table, a form to add or edit one, and a "Test
+// against event..." preview of what a rule would propose for a stored
+// event, which runs and writes nothing.
+//
+// Every edit goes through remediation.Manager.SetRules, which validates the
+// whole set and replaces the file atomically: invalid input is refused with
+// the reason shown in the form, and the file is left as it was. File
+// writes and database reads run off the UI goroutine; widgets change only
+// on it (fyne.Do).
+package rules
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/ui/approvals"
+)
+
+// queryTimeout bounds one read or save.
+const queryTimeout = 30 * time.Second
+
+// The table's columns, with the widths they start at.
+var (
+	columns      = []string{"Name", "State", "Match", "Command"}
+	columnWidths = []float32{150, 80, 300, 420}
+)
+
+// Option changes how New builds the view.
+type Option func(*options)
+
+type options struct {
+	loc *time.Location
+	// do runs a function on the UI goroutine. It is fyne.Do; tests replace
+	// it with a queue they drain on their own goroutine.
+	do  func(func())
+	log *slog.Logger
+}
+
+// WithLocation shows event times in loc instead of the local time zone.
+func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
+
+// WithLogger sets where failures are logged (default slog.Default).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// View is the Rules view. Build it with New on the UI goroutine; Changed
+// may be called from any goroutine.
+type View struct {
+	a   *app.App
+	m   *remediation.Manager
+	win fyne.Window
+	opt options
+
+	pending atomic.Int64 // background work not yet applied, so tests can wait for quiet
+
+	// UI goroutine only.
+	rules    []remediation.Rule
+	rulesErr error
+	selected string // name of the selected rule, "" if none
+	saving   bool
+
+	banner    *widget.Label
+	path      *widget.Label
+	table     *widget.Table
+	empty     *widget.Label
+	addBtn    *widget.Button
+	editBtn   *widget.Button
+	deleteBtn *widget.Button
+	toggleBtn *widget.Button
+	testBtn   *widget.Button
+	status    *widget.Label
+	form      *form
+	tester    *tester
+	hint      *widget.Label
+	right     *fyne.Container
+	top       *fyne.Container
+	deleteDlg *dialog.ConfirmDialog
+	content   fyne.CanvasObject
+}
+
+// New builds the Rules view showing the rules in force. Call it on the UI
+// goroutine.
+func New(a *app.App, win fyne.Window, opts ...Option) *View {
+	v := &View{a: a, m: a.Remediation(), win: win,
+		opt: options{loc: time.Local, do: fyne.Do, log: slog.Default()}}
+	for _, o := range opts {
+		o(&v.opt)
+	}
+	v.build()
+	v.applyRules(v.m.Rules(), v.m.RulesError())
+	return v
+}
+
+// Content is the view's root object, for the shell's tab.
+func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Shown re-reads the rules when the tab comes to the front. UI goroutine.
+func (v *View) Shown() { v.applyRules(v.m.Rules(), v.m.RulesError()) }
+
+// Changed shows the rules again when they were edited or reloaded from
+// disk. It is called from the shell's subscription goroutine.
+func (v *View) Changed(c app.Change) {
+	if c.Kind != app.RulesChanged {
+		return
+	}
+	rules, err := v.m.Rules(), v.m.RulesError()
+	v.post(func() { v.applyRules(rules, err) })
+}
+
+// post runs fn on the UI goroutine, counted as pending until it has run.
+func (v *View) post(fn func()) {
+	v.pending.Add(1)
+	v.opt.do(func() {
+		defer v.pending.Add(-1)
+		fn()
+	})
+}
+
+// background runs work off the UI goroutine and then the function it
+// returns (if any) on the UI goroutine.
+func (v *View) background(work func(ctx context.Context) func()) {
+	v.pending.Add(1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		apply := work(ctx)
+		cancel()
+		v.opt.do(func() {
+			defer v.pending.Add(-1)
+			if apply != nil {
+				apply()
+			}
+		})
+	}()
+}
+
+// applyRules shows the rules in force and why the file is not, if it is
+// not. The selection stays on the same rule name. UI goroutine.
+func (v *View) applyRules(rules []remediation.Rule, err error) {
+	v.rules, v.rulesErr = rules, err
+	if err != nil {
+		v.banner.SetText("The rules file is invalid: " + err.Error() + ". The last valid rules stay in force " +
+			"(listed below). Fix the file, or save a rule here to replace the file with these rules.")
+		v.banner.Show()
+	} else {
+		v.banner.Hide()
+	}
+	setVisible(v.empty, len(rules) == 0)
+	v.table.Refresh()
+	if i := v.index(v.selected); i >= 0 {
+		v.table.Select(widget.TableCellID{Row: i, Col: 0})
+	} else {
+		v.selected = ""
+		v.table.UnselectAll()
+	}
+	v.updateButtons()
+	v.top.Refresh()
+}
+
+// index is the row of the rule named name, or -1.
+func (v *View) index(name string) int {
+	if name == "" {
+		return -1
+	}
+	for i, r := range v.rules {
+		if r.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (v *View) selectedRule() (remediation.Rule, bool) {
+	i := v.index(v.selected)
+	if i < 0 {
+		return remediation.Rule{}, false
+	}
+	return v.rules[i], true
+}
+
+func (v *View) updateButtons() {
+	r, ok := v.selectedRule()
+	for _, b := range []*widget.Button{v.editBtn, v.deleteBtn, v.toggleBtn, v.testBtn} {
+		if ok && !v.saving {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if v.saving {
+		v.addBtn.Disable()
+	} else {
+		v.addBtn.Enable()
+	}
+	if ok && r.Enabled {
+		v.toggleBtn.SetText("Disable")
+	} else {
+		v.toggleBtn.SetText("Enable")
+	}
+}
+
+// showPane puts one pane on the right: the form, the tester, or the hint.
+func (v *View) showPane(o fyne.CanvasObject) {
+	for _, c := range v.right.Objects {
+		setVisible(c, c == o)
+	}
+	v.right.Refresh()
+}
+
+// save replaces the rule set with rules through the manager, which
+// validates it and writes the file. done runs on the UI goroutine after a
+// successful save; a failure is reported through fail. UI goroutine.
+func (v *View) save(rules []remediation.Rule, fail func(error), done func()) {
+	if err := remediation.ValidateRules(rules); err != nil {
+		fail(err)
+		return
+	}
+	v.saving = true
+	v.updateButtons()
+	v.background(func(context.Context) func() {
+		err := v.m.SetRules(rules)
+		inForce, rerr := v.m.Rules(), v.m.RulesError()
+		return func() {
+			v.saving = false
+			if err != nil {
+				v.opt.log.Warn("rules view: save failed", "err", err)
+				v.updateButtons()
+				fail(err)
+				return
+			}
+			v.applyRules(inForce, rerr)
+			done()
+		}
+	})
+}
+
+// withRules is a copy of the rules shown, for building the next set.
+func (v *View) withRules() []remediation.Rule {
+	out := make([]remediation.Rule, len(v.rules))
+	copy(out, v.rules)
+	return out
+}
+
+// toggle enables or disables the selected rule. UI goroutine.
+func (v *View) toggle() {
+	i := v.index(v.selected)
+	if i < 0 {
+		return
+	}
+	rules := v.withRules()
+	rules[i].Enabled = !rules[i].Enabled
+	name, on := rules[i].Name, rules[i].Enabled
+	v.save(rules, v.fail, func() {
+		if on {
+			v.setStatus("Rule "+name+" enabled: matching events now get proposals.", widget.SuccessImportance)
+		} else {
+			v.setStatus("Rule "+name+" disabled: it proposes nothing by itself (Remediate… can still use it).", widget.SuccessImportance)
+		}
+	})
+}
+
+// askDelete asks before deleting the selected rule. UI goroutine.
+func (v *View) askDelete() {
+	r, ok := v.selectedRule()
+	if !ok {
+		return
+	}
+	name := r.Name
+	v.deleteDlg = dialog.NewConfirm("Delete rule "+name+"?",
+		"It is removed from remediations.yaml. Proposals it already made stay and can still be decided.",
+		func(yes bool) {
+			if yes {
+				v.deleteRule(name)
+			}
+		}, v.win)
+	v.deleteDlg.SetConfirmText("Delete")
+	v.deleteDlg.SetConfirmImportance(widget.DangerImportance)
+	v.deleteDlg.Show()
+}
+
+func (v *View) deleteRule(name string) {
+	rules := v.withRules()
+	i := v.index(name)
+	if i < 0 {
+		return
+	}
+	rules = append(rules[:i], rules[i+1:]...)
+	v.save(rules, v.fail, func() {
+		if v.form.editing == name {
+			v.form.close()
+		}
+		v.setStatus("Rule "+name+" deleted.", widget.SuccessImportance)
+	})
+}
+
+func (v *View) fail(err error) { v.setStatus("Not saved: "+err.Error(), widget.DangerImportance) }
+
+func (v *View) setStatus(text string, imp widget.Importance) {
+	v.status.SetText(text)
+	v.status.Importance = imp
+	v.status.Refresh()
+	v.status.Show()
+}
+
+// build creates the widgets. UI goroutine.
+func (v *View) build() {
+	v.banner = widget.NewLabel("")
+	v.banner.Wrapping = fyne.TextWrapWord
+	v.banner.Importance = widget.DangerImportance
+	v.banner.Hide()
+	v.path = widget.NewLabel("Rules file: " + v.m.RulesPath() + " (reloaded when it changes on disk)")
+	v.path.Wrapping = fyne.TextWrapWord
+	v.path.Importance = widget.LowImportance
+
+	v.table = widget.NewTable(
+		func() (int, int) { return len(v.rules), len(columns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			if id.Row < 0 || id.Row >= len(v.rules) {
+				l.SetText("")
+				return
+			}
+			l.SetText(cellText(v.rules[id.Row], id.Col))
+		})
+	v.table.ShowHeaderRow = true
+	v.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row < 0 && id.Col >= 0 && id.Col < len(columns) {
+			o.(*widget.Label).SetText(columns[id.Col])
+		}
+	}
+	for i, w := range columnWidths {
+		v.table.SetColumnWidth(i, w)
+	}
+	v.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(v.rules) {
+			v.selected = v.rules[id.Row].Name
+			v.updateButtons()
+		}
+	}
+	v.empty = widget.NewLabel("No rules yet. Add one: nothing it proposes runs until you approve it.")
+	v.empty.Importance = widget.LowImportance
+	v.empty.Hide()
+
+	v.form = newForm(v)
+	v.tester = newTester(v)
+	v.addBtn = widget.NewButton("Add…", func() { v.form.open(remediation.Rule{}, true) })
+	v.editBtn = widget.NewButton("Edit…", func() {
+		if r, ok := v.selectedRule(); ok {
+			v.form.open(r, false)
+		}
+	})
+	v.deleteBtn = widget.NewButton("Delete…", v.askDelete)
+	v.toggleBtn = widget.NewButton("Disable", v.toggle)
+	v.testBtn = widget.NewButton("Test against event…", func() {
+		if r, ok := v.selectedRule(); ok {
+			v.tester.open(r)
+		}
+	})
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+	v.status.Hide()
+
+	v.hint = widget.NewLabel("Select a rule to edit or test it, or add one.")
+	v.hint.Wrapping = fyne.TextWrapWord
+	v.right = container.NewStack(v.hint, v.form.root, v.tester.root)
+	v.showPane(v.hint)
+
+	buttons := container.NewHBox(v.addBtn, v.editBtn, v.deleteBtn, v.toggleBtn, v.testBtn)
+	v.top = container.NewVBox(v.banner, v.path, buttons)
+	left := container.NewBorder(v.top, v.status, nil, nil, container.NewStack(v.table, v.empty))
+	split := container.NewHSplit(left, v.right)
+	split.Offset = 0.58
+	v.content = split
+}
+
+func setVisible(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// cellText is what one table cell shows.
+func cellText(r remediation.Rule, col int) string {
+	switch col {
+	case 0:
+		return r.Name
+	case 1:
+		if r.Enabled {
+			return "enabled"
+		}
+		return "disabled"
+	case 2:
+		return MatchSummary(r.Match)
+	case 3:
+		args := make([]string, len(r.Command))
+		for i, a := range r.Command {
+			args[i] = approvals.DisplayArg(a)
+		}
+		return strings.Join(args, " ")
+	}
+	return ""
+}
+
+// MatchSummary says in one line which events a match selects, as in
+// "type=snapshot action=discover status=failed".
+func MatchSummary(m remediation.Match) string {
+	var parts []string
+	for _, kv := range [][2]string{{"type", m.Type}, {"action", m.Action}, {"status", m.Status}, {"requester", m.Requester}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+approvals.DisplayArg(kv[1]))
+		}
+	}
+	s := strings.Join(parts, " ")
+	if s == "" {
+		s = "any event"
+	}
+	if m.Test {
+		s += ", test webhooks too"
+	}
+	return s
+}

@@ -1,0 +1,669 @@
+// Package settings is the Settings tab: listener address and path, the
+// webhook secrets, event age, notification kinds, retention and the data
+// folder. Saving applies at once (the listener rebinds) through
+// app.ApplySettings; invalid input is marked on its field and nothing is
+// saved.
+//
+// The secret is never logged. It sits masked in its entry and is shown or
+// copied only when the engineer asks.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/config"
+)
+
+// Field keys: the settings' JSON names (as in config.FieldErrors and
+// app.SettingsView.Overridden), plus two for the secrets, which are not
+// settings.
+const (
+	fListen           = "listen"
+	fPath             = "path"
+	fMaxAge           = "max_age"
+	fTLSCert          = "tls_cert"
+	fTLSKey           = "tls_key"
+	fSecret           = "secret"
+	fPrevious         = "previous_secret"
+	fPreviousUntil    = "previous_secret_until"
+	fRetainEvents     = "retain_events"
+	fRetainRejections = "retain_rejections"
+	fMaxRejections    = "max_rejections"
+)
+
+// untilLayout is how "accept previous secret until" is typed, local time.
+const untilLayout = "2006-01-02 15:04"
+
+// rotationWindow is how long Generate keeps the replaced secret accepted,
+// time for the engineer to paste the new one into IP Fabric.
+const rotationWindow = 24 * time.Hour
+
+// View is the Settings tab.
+type View struct {
+	a   *app.App
+	win fyne.Window
+	// do runs f on the UI goroutine: fyne.Do, or a test's queue.
+	do  func(f func())
+	now func() time.Time
+
+	listen, path, maxAge, tlsCert, tlsKey *widget.Entry
+	secret, previous, until               *widget.Entry
+	showSecret, showPrevious              *widget.Button
+	generate, copySecret                  *widget.Button
+	secretNote, previousNote              *widget.Label
+	notify                                map[string]*widget.Check
+	retainEvents, retainRejections        *widget.Entry
+	maxRejections                         *widget.Entry
+	dataDir, dbPath                       *widget.Label
+	openFolder                            *widget.Button
+	addr                                  *widget.Label
+	save, revert                          *widget.Button
+	result                                *widget.Label
+	hints                                 map[string]*widget.Label
+	errs                                  map[string]*widget.Label
+	order                                 []string // field keys, top to bottom
+	scroll                                *container.Scroll
+	content                               fyne.CanvasObject
+
+	loaded state // what the fields were last filled from
+}
+
+// state is what the view shows, read off the UI goroutine when it can be
+// (the keyring may be slow to answer).
+type state struct {
+	view             app.SettingsView
+	secret, previous string
+	addr             string
+}
+
+// New builds the Settings tab for a, filled from its current settings.
+func New(a *app.App, win fyne.Window) *View {
+	v := &View{a: a, win: win, do: fyne.Do, now: time.Now,
+		notify: map[string]*widget.Check{}, hints: map[string]*widget.Label{}, errs: map[string]*widget.Label{}}
+	v.build()
+	v.fill(v.read())
+	return v
+}
+
+// Content is the tab's content.
+func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Changed keeps the "listening on" line current. The fields are left alone
+// so a change elsewhere never overwrites what the engineer is typing.
+func (v *View) Changed(c app.Change) {
+	if c.Kind != app.StateChanged {
+		return
+	}
+	line := listeningLine(v.a.Addr())
+	v.do(func() { v.addr.SetText(line) })
+}
+
+func listeningLine(addr string) string {
+	if addr == "" {
+		return "The listener is not running."
+	}
+	return "The listener is bound to " + addr + "."
+}
+
+func (v *View) read() state {
+	s := state{view: v.a.Settings(), addr: v.a.Addr()}
+	s.secret, _ = v.a.Secret(config.Current)
+	s.previous, _ = v.a.Secret(config.Previous)
+	return s
+}
+
+func (v *View) build() {
+	entry := func(placeholder string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(placeholder)
+		return e
+	}
+	v.listen = entry(":8000")
+	v.path = entry("/ipfabric")
+	v.maxAge = entry("1h")
+	v.tlsCert = entry("none: plain HTTP")
+	v.tlsKey = entry("none")
+	v.secret = secretEntry()
+	v.previous = secretEntry()
+	v.until = entry("no end")
+	v.retainEvents = entry("90")
+	v.retainRejections = entry("30")
+	v.maxRejections = entry("100000")
+
+	v.showSecret = widget.NewButtonWithIcon("Show", theme.VisibilityIcon(), func() { toggleShown(v.secret, v.showSecret) })
+	v.showPrevious = widget.NewButtonWithIcon("Show", theme.VisibilityIcon(), func() { toggleShown(v.previous, v.showPrevious) })
+	v.generate = widget.NewButtonWithIcon("Generate", theme.ViewRefreshIcon(), v.generateSecret)
+	v.copySecret = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copyToClipboard)
+	v.secretNote = hint("")
+	v.previousNote = hint("")
+
+	listener := form(
+		v.row(fListen, "Address", v.listen, "host:port or :port (all interfaces)"),
+		v.row(fPath, "Path", v.path, "the URL path IP Fabric posts to"),
+		v.row(fMaxAge, "Maximum event age", v.maxAge, "older events are refused as stale, e.g. 1h or 30m; 0 turns the check off"),
+		v.row(fTLSCert, "TLS certificate", v.tlsCert, "PEM file; with a key the listener serves HTTPS"),
+		v.row(fTLSKey, "TLS key", v.tlsKey, "PEM file"),
+	)
+	v.addr = hint("")
+
+	secretRow := container.NewBorder(nil, nil, nil, container.NewHBox(v.showSecret, v.generate, v.copySecret), v.secret)
+	previousRow := container.NewBorder(nil, nil, nil, v.showPrevious, v.previous)
+	secrets := form(
+		v.rowWith(fSecret, "Secret", secretRow, v.secretNote),
+		v.rowWith(fPrevious, "Previous secret", previousRow, v.previousNote),
+		v.row(fPreviousUntil, "Accept previous until", v.until, "local time, "+untilLayout+"; empty accepts it until you remove it"),
+	)
+
+	var checks []fyne.CanvasObject
+	for _, k := range app.NotifyKinds {
+		c := widget.NewCheck(k.Label, nil)
+		v.notify[string(k.Kind)] = c
+		checks = append(checks, c)
+	}
+
+	retention := form(
+		v.row(fRetainEvents, "Keep events", v.retainEvents, "days; 0 keeps them forever"),
+		v.row(fRetainRejections, "Keep rejected deliveries", v.retainRejections, "days; 0 keeps them forever"),
+		v.row(fMaxRejections, "Keep at most", v.maxRejections, "rejected deliveries; 0 for no limit"),
+	)
+
+	v.dataDir = widget.NewLabel("")
+	v.dataDir.Truncation = fyne.TextTruncateEllipsis
+	v.dbPath = widget.NewLabel("")
+	v.dbPath.Truncation = fyne.TextTruncateEllipsis
+	v.openFolder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), v.openDataDir)
+	data := form(
+		[2]fyne.CanvasObject{label("Folder"), container.NewBorder(nil, nil, nil, v.openFolder, v.dataDir)},
+		[2]fyne.CanvasObject{label("Database"), v.dbPath},
+	)
+
+	body := container.NewVBox(
+		section("Listener", "where IP Fabric delivers its webhooks", container.NewVBox(listener, v.addr)),
+		section("Webhook secret", "IP Fabric signs every delivery with it", secrets),
+		section("Notifications", "which desktop notifications to send", container.NewGridWithColumns(3, checks...)),
+		section("Retention", "how long the log keeps what it received", retention),
+		section("Data", "database, settings, rules and the secret file", data),
+	)
+
+	v.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), v.Save)
+	v.save.Importance = widget.HighImportance
+	v.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), v.Revert)
+	v.result = widget.NewLabel("")
+	v.result.Truncation = fyne.TextTruncateEllipsis
+	bar := container.NewBorder(widget.NewSeparator(), nil, nil, container.NewHBox(v.revert, v.save), v.result)
+	v.scroll = container.NewVScroll(container.NewPadded(body))
+	v.content = container.NewBorder(nil, bar, nil, nil, v.scroll)
+}
+
+// section is a heading with a short explanation over a group of fields.
+func section(title, about string, content fyne.CanvasObject) fyne.CanvasObject {
+	head := widget.NewRichText(
+		&widget.TextSegment{Text: title, Style: widget.RichTextStyle{SizeName: theme.SizeNameSubHeadingText, TextStyle: fyne.TextStyle{Bold: true}, Inline: true}},
+		&widget.TextSegment{Text: "  " + about, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true}},
+	)
+	return container.NewVBox(head, content, widget.NewSeparator())
+}
+
+func label(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+func hint(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.SizeName = theme.SizeNameCaptionText
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// row lays out one field: its label, and under the editor a hint and the
+// field's inline error (hidden while there is none).
+func (v *View) row(key, title string, editor fyne.CanvasObject, hintText string) [2]fyne.CanvasObject {
+	return v.rowWith(key, title, editor, hint(hintText))
+}
+
+func (v *View) rowWith(key, title string, editor fyne.CanvasObject, h *widget.Label) [2]fyne.CanvasObject {
+	e := widget.NewLabel("")
+	e.Importance = widget.DangerImportance
+	e.Wrapping = fyne.TextWrapWord
+	e.Hide()
+	v.errs[key] = e
+	v.hints[key] = h
+	v.order = append(v.order, key)
+	// The hint and the error hug their editor: a label's own padding is
+	// space enough.
+	tight := layout.NewCustomPaddedVBoxLayout(-2 * theme.Padding())
+	return [2]fyne.CanvasObject{label(title), container.New(tight, editor, h, e)}
+}
+
+func form(rows ...[2]fyne.CanvasObject) fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	for _, r := range rows {
+		objs = append(objs, r[0], r[1])
+	}
+	return container.New(layout.NewFormLayout(), objs...)
+}
+
+// secretEntry is a masked entry without Fyne's own reveal icon, which
+// cannot reveal a disabled entry (the environment's secret) and would fall
+// out of step with the Show button: a zero-size action item takes its
+// place.
+func secretEntry() *widget.Entry {
+	e := widget.NewEntry()
+	e.Password = true
+	e.ActionItem = canvas.NewRectangle(color.Transparent)
+	return e
+}
+
+func toggleShown(e *widget.Entry, b *widget.Button) {
+	e.Password = !e.Password
+	if e.Password {
+		b.SetText("Show")
+		b.SetIcon(theme.VisibilityIcon())
+	} else {
+		b.SetText("Hide")
+		b.SetIcon(theme.VisibilityOffIcon())
+	}
+	e.Refresh()
+}
+
+// fill puts st into the fields. UI goroutine only.
+func (v *View) fill(st state) {
+	v.loaded = st
+	sv := st.view
+	eff := sv.Effective
+	// An overridden field shows the value in force; the others show the
+	// saved one, which is what Save writes back.
+	shown := sv.Saved
+	overridden := map[string]bool{}
+	for _, f := range sv.Overridden {
+		overridden[f] = true
+	}
+	pick := func(key, saved, effective string) string {
+		if overridden[key] {
+			return effective
+		}
+		return saved
+	}
+	v.listen.SetText(pick(fListen, shown.Listen, eff.Listen))
+	v.path.SetText(pick(fPath, shown.Path, eff.Path))
+	v.maxAge.SetText(pick(fMaxAge, formatDuration(time.Duration(shown.MaxAge)), formatDuration(time.Duration(eff.MaxAge))))
+	v.tlsCert.SetText(pick(fTLSCert, shown.TLSCert, eff.TLSCert))
+	v.tlsKey.SetText(pick(fTLSKey, shown.TLSKey, eff.TLSKey))
+	for key, e := range map[string]*widget.Entry{fListen: v.listen, fPath: v.path, fMaxAge: v.maxAge, fTLSCert: v.tlsCert, fTLSKey: v.tlsKey} {
+		if overridden[key] {
+			e.Disable()
+			v.hints[key].SetText("Fixed for this run by " + overrideSource(key) + "; Save keeps the saved value.")
+		} else {
+			e.Enable()
+		}
+	}
+	v.addr.SetText(listeningLine(st.addr))
+
+	v.secret.SetText(st.secret)
+	v.previous.SetText(st.previous)
+	v.secret.Password, v.previous.Password = true, true
+	v.showSecret.SetText("Show")
+	v.showPrevious.SetText("Show")
+	v.showSecret.SetIcon(theme.VisibilityIcon())
+	v.showPrevious.SetIcon(theme.VisibilityIcon())
+	v.secretNote.SetText(sourceNote(sv.SecretSource, config.EnvSecret, true))
+	v.previousNote.SetText(sourceNote(sv.PreviousSource, config.EnvPreviousSecret, false))
+	if sv.SecretSource == config.FromEnv {
+		v.secret.Disable()
+		v.generate.Disable()
+	} else {
+		v.secret.Enable()
+		v.generate.Enable()
+	}
+	if sv.PreviousSource == config.FromEnv {
+		v.previous.Disable()
+	} else {
+		v.previous.Enable()
+	}
+	v.until.SetText(formatUntil(shown.PreviousSecretUntil))
+
+	for _, k := range app.NotifyKinds {
+		v.notify[string(k.Kind)].SetChecked(shown.NotifyEnabled(string(k.Kind)))
+	}
+	v.retainEvents.SetText(formatDays(time.Duration(shown.RetainEvents)))
+	v.retainRejections.SetText(formatDays(time.Duration(shown.RetainRejections)))
+	v.maxRejections.SetText(strconv.Itoa(shown.MaxRejections))
+	v.dataDir.SetText(sv.DataDir)
+	v.dbPath.SetText(sv.DBPath)
+}
+
+// overrideSource names the flag and environment variable that fix a field.
+func overrideSource(key string) string {
+	flagName := strings.ReplaceAll(key, "_", "-")
+	return "--" + flagName + " or IPFWATCH_" + strings.ToUpper(key)
+}
+
+func sourceNote(src config.Source, env string, current bool) string {
+	switch src {
+	case config.FromEnv:
+		return "Set by " + env + "; edit the environment to change it."
+	case config.FromKeyring:
+		return "Kept in the OS keyring."
+	case config.FromFile:
+		return "Kept in a file in the data folder that only you can read."
+	}
+	if current {
+		return "Not set: every delivery is refused (503) until you set one. Generate one, Save, and paste it into IP Fabric."
+	}
+	return "None. When you replace the secret, put the old one here so deliveries keep working while IP Fabric is updated."
+}
+
+// formatDuration writes d as the engineer would type it: "1h", "1h30m",
+// "30m", not Go's "1h0m0s".
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func formatDays(d time.Duration) string {
+	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64)
+}
+
+func formatUntil(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format(untilLayout)
+}
+
+// collect turns the fields into settings, starting from the saved ones so
+// that what this view does not show (and overridden fields) is kept. It
+// returns what could not be read, per field.
+func (v *View) collect() (config.Settings, config.FieldErrors) {
+	s := v.loaded.view.Saved
+	fe := config.FieldErrors{}
+	overridden := map[string]bool{}
+	for _, f := range v.loaded.view.Overridden {
+		overridden[f] = true
+	}
+	if !overridden[fListen] {
+		s.Listen = strings.TrimSpace(v.listen.Text)
+	}
+	if !overridden[fPath] {
+		s.Path = strings.TrimSpace(v.path.Text)
+	}
+	if !overridden[fMaxAge] {
+		d, err := parseDuration(v.maxAge.Text)
+		if err != nil {
+			fe[fMaxAge] = "a duration like 1h, 30m or 90s; 0 turns the check off"
+		}
+		s.MaxAge = config.Duration(d)
+	}
+	if !overridden[fTLSCert] {
+		s.TLSCert = strings.TrimSpace(v.tlsCert.Text)
+	}
+	if !overridden[fTLSKey] {
+		s.TLSKey = strings.TrimSpace(v.tlsKey.Text)
+	}
+	if t := strings.TrimSpace(v.until.Text); t == "" {
+		s.PreviousSecretUntil = time.Time{}
+	} else if u, err := time.ParseInLocation(untilLayout, t, time.Local); err != nil {
+		fe[fPreviousUntil] = "a local date and time like 2025-01-31 18:00, or empty"
+	} else {
+		s.PreviousSecretUntil = u
+	}
+	s.Notify = nil
+	for _, k := range app.NotifyKinds {
+		if !v.notify[string(k.Kind)].Checked {
+			if s.Notify == nil {
+				s.Notify = map[string]bool{}
+			}
+			s.Notify[string(k.Kind)] = false
+		}
+	}
+	days := func(key, text string) config.Duration {
+		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		if err != nil {
+			fe[key] = "a number of days, e.g. 30; 0 keeps forever"
+			return 0
+		}
+		return config.Duration(time.Duration(f * float64(24*time.Hour)))
+	}
+	s.RetainEvents = days(fRetainEvents, v.retainEvents.Text)
+	s.RetainRejections = days(fRetainRejections, v.retainRejections.Text)
+	if n, err := strconv.Atoi(strings.TrimSpace(v.maxRejections.Text)); err != nil {
+		fe[fMaxRejections] = "a whole number; 0 for no limit"
+	} else {
+		s.MaxRejections = n
+	}
+	if msg := checkSecret(v.secret.Text, v.loaded.secret != ""); msg != "" && v.loaded.view.SecretSource != config.FromEnv {
+		fe[fSecret] = msg
+	}
+	if msg := checkSecret(v.previous.Text, false); msg != "" && v.loaded.view.PreviousSource != config.FromEnv {
+		fe[fPrevious] = msg
+	}
+	return s, fe
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// checkSecret says what is wrong with a secret, or "". required refuses an
+// empty one: removing the secret in force would refuse every delivery.
+func checkSecret(s string, required bool) string {
+	switch {
+	case s == "" && required:
+		return "cannot be empty: every delivery would be refused"
+	case strings.ContainsAny(s, "\r\n"):
+		return "cannot contain line breaks"
+	case s != strings.TrimSpace(s):
+		return "cannot start or end with a space"
+	}
+	return ""
+}
+
+func (v *View) clearErrors() {
+	for _, e := range v.errs {
+		e.SetText("")
+		e.Hide()
+	}
+	v.relayout()
+}
+
+// setError shows msg under field key.
+func (v *View) setError(key, msg string) {
+	v.errs[key].SetText(msg)
+	v.errs[key].Show()
+}
+
+// relayout lays the view out again after errors appeared or went: Fyne
+// does not resize a container when a child is shown or hidden.
+func (v *View) relayout() { v.content.Refresh() }
+
+// showErrors marks each field at fault; errors for fields this view does
+// not show go to the result line.
+func (v *View) showErrors(fe config.FieldErrors) {
+	var other []string
+	for k, msg := range fe {
+		if _, ok := v.errs[k]; ok {
+			v.setError(k, msg)
+		} else {
+			other = append(other, k+": "+msg)
+		}
+	}
+	text := "Not saved: correct the fields marked in red."
+	slices.Sort(other)
+	if len(other) > 0 {
+		text = "Not saved: " + strings.Join(other, "; ")
+	}
+	v.setResult(text, widget.DangerImportance)
+	v.relayout()
+	for _, k := range v.order {
+		if v.errs[k].Visible() {
+			v.scrollTo(v.errs[k])
+			break
+		}
+	}
+}
+
+// scrollTo scrolls the form so that obj, and the field above it, are in
+// view.
+func (v *View) scrollTo(obj fyne.CanvasObject) {
+	d := fyne.CurrentApp().Driver()
+	y := d.AbsolutePositionForObject(obj).Y - d.AbsolutePositionForObject(v.scroll.Content).Y
+	v.scroll.ScrollToOffset(fyne.NewPos(0, max(0, y-3*theme.TextSize()*2)))
+}
+
+// Save validates every field and, if all are valid, applies them: the
+// settings through app.ApplySettings (the listener rebinds if the address
+// changed) and the secrets that changed. With any invalid field nothing
+// at all is saved. Applying runs off the UI goroutine; the result line
+// says how it went.
+func (v *View) Save() {
+	v.clearErrors()
+	s, fe := v.collect()
+	var invalid config.FieldErrors
+	if err := s.Validate(); errors.As(err, &invalid) {
+		for k, msg := range invalid {
+			if _, ok := fe[k]; !ok {
+				fe[k] = msg
+			}
+		}
+	}
+	if len(fe) > 0 {
+		v.showErrors(fe)
+		return
+	}
+	type secretChange struct {
+		which config.Which
+		value string
+	}
+	var secrets []secretChange
+	if v.loaded.view.SecretSource != config.FromEnv && v.secret.Text != v.loaded.secret {
+		secrets = append(secrets, secretChange{config.Current, v.secret.Text})
+	}
+	if v.loaded.view.PreviousSource != config.FromEnv && v.previous.Text != v.loaded.previous {
+		secrets = append(secrets, secretChange{config.Previous, v.previous.Text})
+	}
+	v.save.Disable()
+	v.revert.Disable()
+	v.setResult("Saving…", widget.MediumImportance)
+	go func() {
+		err := v.a.ApplySettings(s)
+		var invalid config.FieldErrors
+		if errors.As(err, &invalid) {
+			// Refused as a whole (an override made the result invalid):
+			// the secrets are not saved either.
+			v.do(func() {
+				v.save.Enable()
+				v.revert.Enable()
+				v.showErrors(invalid)
+			})
+			return
+		}
+		secretErrs := config.FieldErrors{}
+		for _, c := range secrets {
+			if _, serr := v.a.SetSecret(c.which, c.value); serr != nil {
+				key := fSecret
+				if c.which == config.Previous {
+					key = fPrevious
+				}
+				secretErrs[key] = "not saved: " + serr.Error()
+			}
+		}
+		st := v.read()
+		v.do(func() {
+			v.save.Enable()
+			v.revert.Enable()
+			v.fill(st)
+			switch {
+			case err != nil:
+				// The settings are saved; the listener could not move.
+				v.setError(fListen, "Saved, but "+err.Error()+"; the listener stays where it was.")
+				v.relayout()
+				v.setResult("Saved, but the listener could not bind: "+err.Error(), widget.DangerImportance)
+			case len(secretErrs) > 0:
+				for k, msg := range secretErrs {
+					v.setError(k, msg)
+				}
+				v.relayout()
+				v.setResult("Settings saved, but a secret was not.", widget.DangerImportance)
+			default:
+				v.setResult("Saved. "+listeningLine(st.addr), widget.SuccessImportance)
+			}
+		})
+	}()
+}
+
+// Revert puts the saved settings back in the fields, dropping any edits.
+// The secrets are read off the UI goroutine: the keyring may be slow.
+func (v *View) Revert() {
+	v.clearErrors()
+	v.setResult("", widget.MediumImportance)
+	go func() {
+		st := v.read()
+		v.do(func() { v.fill(st) })
+	}()
+}
+
+func (v *View) setResult(text string, imp widget.Importance) {
+	v.result.Importance = imp
+	v.result.SetText(text)
+}
+
+// generateSecret puts a new random secret in the field. The one it
+// replaces moves to "previous", accepted for rotationWindow, so deliveries
+// keep flowing until IP Fabric has the new one; the engineer sees both
+// before saving.
+func (v *View) generateSecret() {
+	old := v.loaded.secret
+	v.secret.SetText(config.GenerateSecret())
+	note := "New secret generated: Save, then copy it into IP Fabric's webhook settings."
+	if old != "" && !v.previous.Disabled() && v.previous.Text == v.loaded.previous {
+		v.previous.SetText(old)
+		until := v.now().Add(rotationWindow)
+		v.until.SetText(until.Local().Format(untilLayout))
+		note += " The old secret stays accepted as the previous one until " + until.Local().Format(untilLayout) + "."
+	}
+	v.secretNote.SetText(note)
+}
+
+func (v *View) copyToClipboard() {
+	fyne.CurrentApp().Clipboard().SetContent(v.secret.Text)
+	v.setResult("The secret is on the clipboard.", widget.MediumImportance)
+}
+
+func (v *View) openDataDir() {
+	u, err := url.Parse(storage.NewFileURI(v.loaded.view.DataDir).String())
+	if err == nil {
+		err = fyne.CurrentApp().OpenURL(u)
+	}
+	if err != nil {
+		v.setResult(fmt.Sprintf("Cannot open %s: %v", v.loaded.view.DataDir, err), widget.DangerImportance)
+	}
+}

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"log/slog"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/ui/approvals"
+	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/failures"
+	"github.com/ipfwatch/ipfwatch/ui/rules"
+	"github.com/ipfwatch/ipfwatch/ui/settings"
+)
+
+// view is what the shell needs of a tab. Every view package under ui/
+// exports New(a *app.App, win fyne.Window, ...) *View whose *View has these
+// two methods, so it is a view as it stands.
+//
+// Changed is called for every app.Change from the shell's one subscription
+// goroutine, never the UI goroutine: a view reads the store there and
+// touches its widgets only through fyne.Do.
+type view interface {
+	Content() fyne.CanvasObject
+	Changed(app.Change)
+}
+
+// shownNotifier is optional: a view that has it is told, on the UI
+// goroutine, each time its tab comes to the front (to load lazily, or to
+// catch up after changes it chose to skip while hidden).
+type shownNotifier interface {
+	Shown()
+}
+
+// tabID names a tab of the main window.
+type tabID string
+
+// The main window's tabs, in order.
+const (
+	tabEvents    tabID = "events"
+	tabFailures  tabID = "failures"
+	tabApprovals tabID = "approvals"
+	tabRules     tabID = "rules"
+	tabSettings  tabID = "settings"
+)
+
+// tabSpec says how to build one tab.
+type tabSpec struct {
+	id    tabID
+	title string
+	icon  fyne.Resource
+	new   func(a *app.App, win fyne.Window) view
+}
+
+// links lets views reach each other and the shell once all exist: the
+// Events view's "Remediate..." opens the Approvals view's dialog, and a new
+// proposal brings the Approvals tab to the front.
+type links struct {
+	approvals *approvals.View
+	showTab   func(tabID)
+}
+
+// tabSpecs lists the tabs; log is the app's logger, for views that take
+// one, and l is filled in as the views and the shell come to exist. A nil
+// l is allowed (tests that only read titles).
+func tabSpecs(log *slog.Logger, l *links) []tabSpec {
+	if l == nil {
+		l = &links{}
+	}
+	return []tabSpec{
+		{tabEvents, "Events", theme.ListIcon(), func(a *app.App, w fyne.Window) view {
+			v := events.New(a, w, events.WithLogger(log))
+			v.SetRemediate(func(eventID int64) {
+				if l.approvals != nil {
+					l.approvals.Remediate(eventID)
+				}
+			})
+			return v
+		}},
+		{tabFailures, "Signature failures", theme.WarningIcon(), func(a *app.App, w fyne.Window) view {
+			return failures.New(a, w, failures.WithLogger(log))
+		}},
+		{tabApprovals, "Approvals", theme.ConfirmIcon(), func(a *app.App, w fyne.Window) view {
+			v := approvals.New(a, w, approvals.WithLogger(log), approvals.WithOnProposed(func(int64) {
+				if l.showTab != nil {
+					l.showTab(tabApprovals)
+				}
+			}))
+			l.approvals = v
+			return v
+		}},
+		{tabRules, "Rules", theme.DocumentIcon(), func(a *app.App, w fyne.Window) view {
+			return rules.New(a, w, rules.WithLogger(log))
+		}},
+		{tabSettings, "Settings", theme.SettingsIcon(),
+			func(a *app.App, w fyne.Window) view { return settings.New(a, w) }},
+	}
+}
+
+// placeholder stands in for a view that has not landed yet.
+func placeholder(title, text string) func(*app.App, fyne.Window) view {
+	return func(*app.App, fyne.Window) view {
+		head := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		body := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{})
+		return placeholderView{container.NewCenter(container.NewVBox(head, body))}
+	}
+}
+
+type placeholderView struct{ content fyne.CanvasObject }
+
+func (p placeholderView) Content() fyne.CanvasObject { return p.content }
+func (p placeholderView) Changed(app.Change)         {}
