@@ -33,6 +33,9 @@ var beeepMu sync.Mutex
 
 // Send implements Sender.
 func (b Beeep) Send(title, body string, urgent bool) error {
+	if err := checkSessionBus(); err != nil {
+		return err
+	}
 	var icon any = "" // beeep rejects a nil icon
 	var iconErr error
 	if len(b.Icon) > 0 {
