@@ -76,6 +76,9 @@ func (a *App) processPost(it postItem) {
 	if n, ok := notify.ForEvent(it.facts); ok {
 		a.center.Post(n)
 	}
+	if !a.rem.HasEnabledRules() {
+		return // nothing could be proposed: spare the read
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ev, err := a.store.GetEvent(ctx, it.eventID)

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,8 +40,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 20000, "deliveries per run (each a distinct event)")
 	c := fs.Int("c", 16, "concurrent senders")
 	rounds := fs.Int("rounds", 2, "alternating rounds of reference and ipfwatch")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *n < *c || *c < 1 || *rounds < 1 {
 		fmt.Fprintln(stderr, "loadtest: need n >= c >= 1 and rounds >= 1")
@@ -58,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	full, stopFull, err := startIPFWatch(dir)
+	full, fullApp, stopFull, err := startIPFWatch(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1
@@ -73,7 +88,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fr := drive(full, *n, *c, &seq)
 		refRes, fullRes = append(refRes, rr), append(fullRes, fr)
 		fmt.Fprintf(stdout, "round %d  reference (HMAC only): %s\n", r+1, rr)
-		fmt.Fprintf(stdout, "round %d  ipfwatch (commit each): %s\n", r+1, fr)
+		st := fullApp.Store().Stats()
+		fmt.Fprintf(stdout, "round %d  ipfwatch (commit each): %s  (so far %d writes in %d commits, largest batch %d)\n",
+			r+1, fr, st.Writes, st.Commits, st.LargestBatch)
 		if fr.errors > 0 || fr.non2xx > 0 {
 			fmt.Fprintf(stderr, "loadtest: ipfwatch failed %d deliveries (%d errors)\n", fr.non2xx, fr.errors)
 			return 1
@@ -192,7 +209,7 @@ type discard struct{}
 
 func (discard) Send(string, string, bool) error { return nil }
 
-func startIPFWatch(dir string) (string, func(), error) {
+func startIPFWatch(dir string) (string, *app.App, func(), error) {
 	listen := "127.0.0.1:0"
 	a, err := app.Open(app.Options{
 		DataDir:   dir,
@@ -202,13 +219,13 @@ func startIPFWatch(dir string) (string, func(), error) {
 		NoRunner:  true,
 	})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if _, err := a.SetSecret(config.Current, secret); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := a.Start(context.Background()); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return a.URL(), func() { a.Shutdown(context.Background()) }, nil
+	return a.URL(), a, func() { a.Shutdown(context.Background()) }, nil
 }

@@ -48,6 +48,12 @@ type Store struct {
 	writes       atomic.Int64
 	failed       atomic.Int64
 	largestBatch atomic.Int64
+
+	uri         string // the database as a driver URI, without parameters
+	ckDB        *sql.DB
+	ckStop      chan struct{}
+	ckDone      chan struct{}
+	checkpoints atomic.Int64
 }
 
 type writeReq struct {
@@ -130,7 +136,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
+	s := &Store{path: path, uri: fileURI(path), writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
+	if err := s.startCheckpointer(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
 	go s.writer()
 	return s, nil
 }
@@ -295,7 +306,7 @@ func (s *Store) Close() error {
 		close(s.reqs)
 		s.mu.Unlock()
 		<-s.done
-		err = errors.Join(s.writeDB.Close(), s.readDB.Close())
+		err = errors.Join(s.stopCheckpointer(), s.writeDB.Close(), s.readDB.Close())
 	})
 	return err
 }
