@@ -40,30 +40,40 @@ const (
 )
 
 // shot is one screenshot: a tab, the file it goes to, and optionally the
-// row to select first so the details pane shows something.
+// row to select first so the details pane shows something, and what to
+// open then.
 type shot struct {
 	tab  tabID
 	file string
 	// pick chooses the row to select, reading the store off the UI
 	// goroutine in the same order the view lists rows; -1 selects nothing.
 	pick func(ctx context.Context, a *app.App) (int, error)
+	// open, if set, opens something of the view after the selection (a
+	// form, a tester) and waits until it shows. It runs on the shooting
+	// goroutine, like pick.
+	open func(s *shell, content fyne.CanvasObject) error
 }
 
-// shots are the pictures Screenshots takes, in order.
+// shots are the pictures Screenshots takes, in order: one per tab, then
+// the Rules view's form and tester, which open beside the table and must
+// fit the window as well.
 var shots = []shot{
 	{tab: tabEvents, file: "events.png", pick: pickEvent},
 	{tab: tabFailures, file: "failures.png", pick: pickFirstRejection},
 	{tab: tabApprovals, file: "approvals.png", pick: pickFirstPending},
 	{tab: tabRules, file: "rules.png", pick: pickFirstRule},
 	{tab: tabSettings, file: "settings.png"},
+	{tab: tabRules, file: "rules-editor.png", open: openRuleEditor},
+	{tab: tabRules, file: "rules-tester.png", open: openRuleTester},
 }
 
 // Screenshots runs the real main window over a (started, with its data in
 // place) on the real Fyne driver, shows each tab in turn at the window's
 // usual size, waits until the tab has loaded and stopped changing, and
 // writes what the window shows to dir as one PNG per tab (events.png,
-// failures.png, approvals.png, rules.png, settings.png). It returns the
-// files written. The README's pictures are made this way (make
+// failures.png, approvals.png, rules.png, settings.png), then the Rules
+// view with its form and its tester open (rules-editor.png,
+// rules-tester.png). It returns the files written. The README's pictures are made this way (make
 // screenshots), so they show the views as they are, not a mock-up.
 //
 // Like Run it needs a display and the main goroutine, and can run once per
@@ -148,7 +158,106 @@ func (s *shell) shoot(ctx context.Context, a *app.App, sh shot) (image.Image, er
 			}
 		}
 	}
+	if sh.open != nil {
+		if err := sh.open(s, content); err != nil {
+			return nil, err
+		}
+	}
 	return s.captureSettled()
+}
+
+// openRuleEditor presses Edit… for the first rule, so the picture shows
+// the form beside the table.
+func openRuleEditor(s *shell, content fyne.CanvasObject) error {
+	selectFirstRow(content)
+	if err := s.press(content, "Edit…"); err != nil {
+		return err
+	}
+	return s.waitLoaded(content)
+}
+
+// openRuleTester presses "Test against event…" for the first rule and
+// chooses the newest event once the tester lists them, so the picture
+// shows the verdict and, for a matching event, the plan.
+func openRuleTester(s *shell, content fyne.CanvasObject) error {
+	selectFirstRow(content)
+	if err := s.press(content, "Test against event…"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(shotTimeout)
+	for {
+		var before []string
+		var chosen bool
+		fyne.DoAndWait(func() {
+			before = textsOf(content)
+			if sel := firstSelect(content); sel != nil && len(sel.Options) > 0 {
+				sel.SetSelected(sel.Options[0])
+				chosen = true
+			}
+		})
+		if chosen {
+			if err := waitChange(content, before, deadline); err != nil {
+				return fmt.Errorf("choosing an event to test against: %w", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the tester listed no events to test against")
+		}
+		time.Sleep(shotPoll)
+	}
+	// The test runs in the background; its verdict replaces "Testing…".
+	for {
+		var testing bool
+		fyne.DoAndWait(func() {
+			testing = slices.ContainsFunc(textsOf(content), func(t string) bool {
+				return strings.HasPrefix(t, "Testing against")
+			})
+		})
+		if !testing {
+			return s.waitLoaded(content)
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the tester never showed its verdict")
+		}
+		time.Sleep(shotPoll)
+	}
+}
+
+// selectFirstRow selects the first row of content's table, if it is not
+// selected already (the shot before may have selected it: selectRow would
+// then wait in vain for the screen to change). The Rules view enables its
+// buttons as the row is selected.
+func selectFirstRow(content fyne.CanvasObject) {
+	fyne.DoAndWait(func() {
+		if t, ok := firstSelectable(content).(*widget.Table); ok {
+			if rows, _ := t.Length(); rows > 0 {
+				t.Select(widget.TableCellID{Row: 0, Col: 0})
+			}
+		}
+	})
+}
+
+// press taps the enabled button labelled text in content, then takes the
+// focus away again: a blinking cursor would keep the picture from
+// settling.
+func (s *shell) press(content fyne.CanvasObject, text string) error {
+	var found bool
+	fyne.DoAndWait(func() {
+		walk(content, func(o fyne.CanvasObject) bool {
+			if b, ok := o.(*widget.Button); ok && b.Text == text && !b.Disabled() && b.OnTapped != nil {
+				b.OnTapped()
+				found = true
+				return false
+			}
+			return true
+		})
+		s.win.Canvas().Unfocus()
+	})
+	if !found {
+		return fmt.Errorf("no enabled button %q to press", text)
+	}
+	return nil
 }
 
 // waitLoaded waits until content no longer says it is loading and its text
@@ -425,6 +534,20 @@ func textsOf(content fyne.CanvasObject) []string {
 		return true
 	})
 	return out
+}
+
+// firstSelect is the first drop-down in content, nil if none. UI
+// goroutine.
+func firstSelect(content fyne.CanvasObject) *widget.Select {
+	var found *widget.Select
+	walk(content, func(o fyne.CanvasObject) bool {
+		if sel, ok := o.(*widget.Select); ok {
+			found = sel
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // firstSelectable is the first table or list in content, nil if none. UI

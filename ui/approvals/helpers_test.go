@@ -63,8 +63,10 @@ type appConfig struct {
 func newApp(tb testing.TB, c appConfig) *app.App {
 	tb.Helper()
 	addr := "127.0.0.1:0"
+	dir := tb.TempDir()
+	keepEverything(tb, dir)
 	a, err := app.Open(app.Options{
-		DataDir:   tb.TempDir(),
+		DataDir:   dir,
 		Sender:    &recorder{},
 		NoRunner:  !c.run,
 		Now:       c.now,
@@ -312,4 +314,17 @@ func button(tb testing.TB, o fyne.CanvasObject, text string) *widget.Button {
 		tb.Fatalf("no visible button %q; labels: %q", text, labels(o))
 	}
 	return found
+}
+
+// keepEverything turns retention off in dir's settings: the tests date
+// their events in the past (fixed, for stable goldens), and the App's
+// retention, which prunes at start against the real clock, would otherwise
+// race them.
+func keepEverything(tb testing.TB, dir string) {
+	tb.Helper()
+	s := config.DefaultSettings()
+	s.RetainEvents, s.RetainRejections = 0, 0
+	if err := config.SaveSettings(config.SettingsFile(dir), s); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -39,6 +39,13 @@ func PlanDetails(p remediation.Plan) fyne.CanvasObject {
 		l.Selectable = true
 		return l
 	}
+	// Plain text wraps too: the plan shows in a pane beside a list, and
+	// must never be what makes the window wider.
+	text := func(s string) *widget.Label {
+		l := widget.NewLabel(s)
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
 	key := func(s string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	}
@@ -53,7 +60,7 @@ func PlanDetails(p remediation.Plan) fyne.CanvasObject {
 
 	args := container.NewVBox()
 	if len(p.Argv) <= 1 {
-		args.Add(widget.NewLabel("(no arguments)"))
+		args.Add(text("(no arguments)"))
 	}
 	for i, a := range p.Argv[min(1, len(p.Argv)):] {
 		n := widget.NewLabelWithStyle(strconv.Itoa(i+1), fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
@@ -72,17 +79,16 @@ func PlanDetails(p remediation.Plan) fyne.CanvasObject {
 		env.Add(mono(DisplayArg(k) + "=" + DisplayArg(p.Env[k])))
 	}
 	if len(keys) == 0 {
-		env.Add(widget.NewLabel("(none from the rule)"))
+		env.Add(text("(none from the rule)"))
 	}
-	note := widget.NewLabel(AddedVariables)
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	env.Add(note)
+	// In the normal text colour: what else the program receives matters
+	// to the engineer approving it.
+	env.Add(text(AddedVariables))
 	add("Environment", env)
 
-	add("Timeout", widget.NewLabel(Duration(p.Timeout)+", then the program and everything it started are stopped"))
+	add("Timeout", text(Duration(p.Timeout)+", then the program and everything it started are stopped"))
 	if p.Expires > 0 {
-		add("Approvable for", widget.NewLabel(Duration(p.Expires)+" after it is proposed"))
+		add("Approvable for", text(Duration(p.Expires)+" after it is proposed"))
 	}
 	return container.New(layout.NewFormLayout(), items...)
 }

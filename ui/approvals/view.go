@@ -355,7 +355,7 @@ func (v *View) updateInfo() {
 		v.info.Importance = widget.MediumImportance
 	default:
 		v.info.SetText("Nothing runs until you approve it. Every decision and run is recorded.")
-		v.info.Importance = widget.LowImportance
+		v.info.Importance = widget.MediumImportance
 	}
 	v.info.Refresh()
 }
@@ -593,10 +593,15 @@ func (v *View) build() {
 	section := func(title, emptyLabel *widget.Label, l *widget.List) fyne.CanvasObject {
 		return container.NewBorder(title, nil, nil, nil, container.NewStack(l, emptyLabel))
 	}
-	left := container.NewGridWithRows(3,
-		section(v.pendingTitle, v.pendingEmpty, v.pendingList),
+	// What awaits a decision comes first and gets half the height, so a
+	// few proposals show in full; running and history share the rest.
+	// The engineer can move both dividers.
+	rest := container.NewVSplit(
 		section(v.runningTitle, v.runningEmpty, v.runningList),
 		section(v.historyTitle, v.historyEmpty, v.historyList))
+	rest.Offset = 0.4
+	left := container.NewVSplit(section(v.pendingTitle, v.pendingEmpty, v.pendingList), rest)
+	left.Offset = 0.5
 
 	v.info = widget.NewLabel("")
 	v.info.Wrapping = fyne.TextWrapWord

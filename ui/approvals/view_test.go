@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
@@ -505,4 +509,64 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 		v.Changed(app.Change{Kind: app.RunChanged, ID: runID})
 		return v.screen.run.State == remediation.StateCancelled
 	})
+}
+
+// mainWindow is the main window's usual size (ui.windowSize): every view
+// must fit it, whatever is selected.
+var mainWindow = fyne.NewSize(1000, 650)
+
+// inShell puts content where the main window has it: in a tab, above the
+// status bar.
+func inShell(content fyne.CanvasObject) fyne.CanvasObject {
+	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
+	return container.NewBorder(nil, bar, nil, nil,
+		container.NewAppTabs(container.NewTabItemWithIcon("Approvals", theme.ConfirmIcon(), content)))
+}
+
+// TestFitsTheMainWindow shows two proposals at the main window's size:
+// both show in full in the list, the approval screen fits beside it, the
+// note at the bottom is in the normal text colour, and the Remediate
+// dialog fits in the window too.
+func TestFitsTheMainWindow(t *testing.T) {
+	test.NewTempApp(t)
+	clk := &clock{t: base}
+	a := newApp(t, appConfig{now: clk.Now})
+	long := "/home/me/automation/a-rather-long-directory-name/and-a-long-script-name.sh"
+	setRules(t, a,
+		remediation.Rule{Name: "fix-discovery", Enabled: true, Match: matchFailed,
+			Command: []string{long, "--snapshot", "{{snapshotId}}", strings.Repeat("x", 120)}, Workdir: "/tmp",
+			Env: map[string]string{"NTP_SERVERS": strings.Repeat("10.0.0.1,", 20)}},
+		remediation.Rule{Name: "rediscover-unreachable", Enabled: true, Match: matchFailed,
+			Command: []string{"/bin/true"}, Workdir: "/tmp"})
+	eventID, ids := storeEvent(t, a, failedDiscovery, base)
+	if len(ids) != 2 {
+		t.Fatalf("proposals = %v, want two", ids)
+	}
+	v, w, q := newView(t, a, WithNow(clk.Now), WithLocation(time.UTC))
+	w.SetContent(inShell(v.Content()))
+	w.Resize(mainWindow)
+	v.pendingList.Select(0)
+	settle(t, v, q)
+
+	room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
+		t.Errorf("the view needs %v, more than the window's %v", min, room)
+	}
+	rows := 2 * (newRow().MinSize().Height + theme.SeparatorThicknessSize())
+	if got := v.pendingList.Size().Height; got < rows {
+		t.Errorf("the pending list is %.0f high, its two proposals need %.0f", got, rows)
+	}
+	if v.info.Importance != widget.MediumImportance {
+		t.Errorf("the note at the bottom has importance %v, want the normal text colour", v.info.Importance)
+	}
+
+	v.Remediate(eventID)
+	settle(t, v, q)
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("Remediate opened no dialog")
+	}
+	if got := top.MinSize(); got.Width > mainWindow.Width || got.Height > mainWindow.Height {
+		t.Errorf("the Remediate dialog needs %v, more than the window's %v", got, mainWindow)
+	}
 }

@@ -90,19 +90,12 @@ func (d *details) show(ev store.EventRow, related []store.EventRow, loc *time.Lo
 	d.related.RemoveAll()
 	if len(related) > 1 {
 		for _, r := range related {
-			text := r.ReceivedAt.In(loc).Format(timeLayout) + "  " + oneLine(r.Type) + " " +
+			text := r.ReceivedAt.In(loc).Format(shortTimeLayout) + "  " + oneLine(r.Type) + " " +
 				oneLine(r.Action) + " " + oneLine(r.Status)
 			if r.ID == ev.ID {
 				text += "  (this event)"
 			}
-			id := r.ID
-			b := widget.NewButton(text, func() { d.onRelated(id) })
-			b.Alignment = widget.ButtonAlignLeading
-			b.Importance = widget.LowImportance
-			if r.ID == ev.ID {
-				b.Disable()
-			}
-			d.related.Add(b)
+			d.related.Add(d.relatedItem(text, r.ID, r.ID == ev.ID))
 		}
 		d.relatedTitle.Show()
 		d.related.Show()
@@ -113,6 +106,21 @@ func (d *details) show(ev store.EventRow, related []store.EventRow, loc *time.Lo
 	d.raw.SetText(PrettyJSON(ev.Body))
 	d.body.Show()
 	d.relayout()
+}
+
+// relatedItem is one line of the "Events of this snapshot" list: a link
+// that shows that event, or plain text for the event shown. Both wrap, so
+// the list never makes the pane (and with it the window) wider than it is.
+func (d *details) relatedItem(text string, id int64, self bool) fyne.CanvasObject {
+	if self {
+		l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	link := widget.NewHyperlink(text, nil)
+	link.Wrapping = fyne.TextWrapWord
+	link.OnTapped = func() { d.onRelated(id) }
+	return link
 }
 
 // relayout lays the pane out again after its content changed size. Drivers

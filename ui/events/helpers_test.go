@@ -38,8 +38,10 @@ func (r *recorder) Send(title, body string, _ bool) error {
 func newApp(tb testing.TB, listen bool) *app.App {
 	tb.Helper()
 	addr := "127.0.0.1:0"
+	dir := tb.TempDir()
+	keepEverything(tb, dir)
 	a, err := app.Open(app.Options{
-		DataDir:   tb.TempDir(),
+		DataDir:   dir,
 		Sender:    &recorder{},
 		NoRunner:  true,
 		Overrides: config.Overrides{Listen: &addr},
@@ -181,6 +183,8 @@ func labels(o fyne.CanvasObject) []string {
 			out = append(out, x.Text)
 		case *widget.Button:
 			out = append(out, x.Text)
+		case *widget.Hyperlink:
+			out = append(out, x.Text)
 		}
 		switch x := o.(type) {
 		case fyne.Widget:
@@ -228,5 +232,18 @@ func waitChange(tb testing.TB, ch <-chan app.Change, kind app.ChangeKind) app.Ch
 		case <-deadline:
 			tb.Fatalf("no %s change within 10s", kind)
 		}
+	}
+}
+
+// keepEverything turns retention off in dir's settings: the tests date
+// their events in the past (fixed, for stable goldens), and the App's
+// retention, which prunes at start against the real clock, would otherwise
+// race them.
+func keepEverything(tb testing.TB, dir string) {
+	tb.Helper()
+	s := config.DefaultSettings()
+	s.RetainEvents, s.RetainRejections = 0, 0
+	if err := config.SaveSettings(config.SettingsFile(dir), s); err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -55,11 +55,19 @@ var (
 	types    = []string{"snapshot", "intent-verification"}
 )
 
-// The table's columns, with the widths they start at.
+// The table's columns, with the widths they start at. Together they fit
+// the table's share of the main window (splitOffset of 1000 px), so every
+// column shows at the window's usual size: the time without its year (the
+// details give it in full), the type in full, and names cut short with an
+// ellipsis where they must be.
 var (
 	columns      = []string{"Time", "Type", "Action", "Status", "Snapshot", "Requester", "Test", "Dups"}
-	columnWidths = []float32{165, 140, 80, 95, 170, 120, 50, 50}
+	columnWidths = []float32{112, 133, 74, 86, 96, 84, 44, 52}
 )
+
+// splitOffset is the table's share of the view's width; the details pane
+// has the rest and wraps its text to fit it.
+const splitOffset = 0.73
 
 // Option changes how New builds the view.
 type Option func(*options)
@@ -565,7 +573,7 @@ func (v *View) build() {
 		container.NewHBox(exportCSV, exportJSON),
 		v.search)
 	split := container.NewHSplit(v.table, v.details.root)
-	split.Offset = 0.64
+	split.Offset = splitOffset
 	v.content = container.NewBorder(filters, v.info, nil, nil, split)
 }
 
@@ -595,7 +603,7 @@ func (v *View) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 func cellText(r store.EventRow, col int, loc *time.Location) string {
 	switch col {
 	case 0:
-		return r.ReceivedAt.In(loc).Format(timeLayout)
+		return r.ReceivedAt.In(loc).Format(shortTimeLayout)
 	case 1:
 		return oneLine(r.Type)
 	case 2:
@@ -623,7 +631,12 @@ func cellText(r store.EventRow, col int, loc *time.Location) string {
 	return ""
 }
 
-const timeLayout = "2006-01-02 15:04:05"
+// Time layouts: in full in the details, without the year in the table
+// and the related list, where room is short.
+const (
+	timeLayout      = "2006-01-02 15:04:05"
+	shortTimeLayout = "01-02 15:04:05"
+)
 
 // Export formats.
 const (

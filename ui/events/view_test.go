@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
@@ -54,7 +57,7 @@ func TestRowsAppear(t *testing.T) {
 	if got, want := rowIDs(v), []int64{5, 4, 3, 2, 1}; !slices.Equal(got, want) {
 		t.Fatalf("rows = %v, want %v (newest first)", got, want)
 	}
-	for _, s := range []string{"Time", "Snapshot", "Dups", "2025-03-04 09:20:00", "site-B", "failed",
+	for _, s := range []string{"Time", "Snapshot", "Dups", "03-04 09:20:00", "site-B", "failed",
 		"intent-verification", snapA, "ipfwatch test", "test", "5 events"} {
 		if !hasLabel(w.Content(), s) {
 			t.Errorf("window shows no %q; labels: %q", s, labels(w.Content()))
@@ -96,6 +99,9 @@ func TestFiltersNarrow(t *testing.T) {
 				v.typeSel.SetSelected(tt.typ)
 			}
 			if tt.search != "" {
+				// Let the selects' own query finish first, so only the
+				// search's queries are counted below.
+				settle(t, v, q)
 				withSelects := v.queries.Load()
 				test.Type(v.search, tt.search)
 				settle(t, v, q)
@@ -171,19 +177,21 @@ func TestSelectShowsDetails(t *testing.T) {
 	if got := len(d.related.Objects); got != 3 {
 		t.Fatalf("related events = %d, want 3", got)
 	}
-	intent := d.related.Objects[2].(*widget.Button)
-	if !strings.Contains(intent.Text, "intent-verification calculate completed") {
-		t.Errorf("third related event = %q, want the intent verification", intent.Text)
+	intent, ok := d.related.Objects[2].(*widget.Hyperlink)
+	if !ok || !strings.Contains(intent.Text, "03-04 09:12:00  intent-verification calculate completed") {
+		t.Fatalf("third related event = %#v, want a link to the intent verification", d.related.Objects[2])
 	}
-	if self := d.related.Objects[1].(*widget.Button); !self.Disabled() || !strings.Contains(self.Text, "(this event)") {
-		t.Errorf("the shown event is not marked in the related list: %q disabled=%v", self.Text, self.Disabled())
+	// The shown event is marked, as text: there is nothing to follow.
+	if self, ok := d.related.Objects[1].(*widget.Label); !ok || !strings.Contains(self.Text, "(this event)") {
+		t.Errorf("the shown event is not marked in the related list: %#v", d.related.Objects[1])
 	}
 	if !hasLabel(w.Content(), "Events of this snapshot") {
 		t.Errorf("related list has no title")
 	}
 
-	// Following the intent verification shows it and selects its row.
-	test.Tap(intent)
+	// Following the intent verification shows it and selects its row. (A
+	// link reacts to taps on its text, not on its padding.)
+	test.TapAt(intent, fyne.NewPos(theme.InnerPadding()+2, theme.InnerPadding()+2))
 	settle(t, v, q)
 	if got, want := d.title.Text, "Intent verification calculate completed"; got != want {
 		t.Errorf("after tapping the related event, title = %q, want %q", got, want)
@@ -447,4 +455,48 @@ func TestGoldenMarkup(t *testing.T) {
 	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "events_selected.xml", w.Canvas())
+}
+
+// mainWindow is the main window's usual size (ui.windowSize): every view
+// must fit it, whatever is selected.
+var mainWindow = fyne.NewSize(1000, 650)
+
+// inShell puts content where the main window has it: in a tab, above the
+// status bar.
+func inShell(content fyne.CanvasObject) fyne.CanvasObject {
+	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
+	return container.NewBorder(nil, bar, nil, nil,
+		container.NewAppTabs(container.NewTabItemWithIcon("Events", theme.ListIcon(), content)))
+}
+
+func TestFitsTheMainWindow(t *testing.T) {
+	test.NewTempApp(t)
+	a := sampleApp(t)
+	// A long name, requester and reason must not widen anything either.
+	long := strings.Repeat("long-snapshot-name-", 8)
+	insert(t, a, delivery(t, send.Payload{Type: "intent-verification", Status: "failed", SnapshotID: snapA,
+		SnapshotName: long, Requester: "snapshot:discover", Reason: strings.Repeat("nowhitespace", 20),
+		Time: base.Add(40 * time.Minute)}, base.Add(40*time.Minute)))
+	v, w, q := newView(t, a, WithLocation(time.UTC))
+	w.SetContent(inShell(v.Content()))
+	w.Resize(mainWindow)
+
+	// The table puts the theme's padding after each column.
+	var columnsWidth float32
+	for _, cw := range columnWidths {
+		columnsWidth += cw + theme.Padding()
+	}
+	for _, id := range []int64{0, 6, 2, 4} {
+		if id != 0 {
+			v.table.Select(widget.TableCellID{Row: rowOf(t, v, id), Col: 0})
+			settle(t, v, q)
+		}
+		room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
+			t.Errorf("event %d selected: the view needs %v, more than the window's %v", id, min, room)
+		}
+		if got := v.table.Size().Width; got < columnsWidth {
+			t.Errorf("event %d selected: the table is %.0f wide, its columns need %.0f", id, got, columnsWidth)
+		}
+	}
 }

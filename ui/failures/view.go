@@ -41,14 +41,25 @@ const (
 	// recentWindow is how far back the banner looks.
 	recentWindow = 24 * time.Hour
 	queryTimeout = 30 * time.Second
-	timeLayout   = "2006-01-02 15:04:05"
+	// timeLayout is for the details; the table leaves out the year, as
+	// room there is short.
+	timeLayout      = "2006-01-02 15:04:05"
+	shortTimeLayout = "01-02 15:04:05"
 )
 
-// The table's columns, with the widths they start at.
+// The table's columns, with the widths they start at. Together they fit
+// the table's share of the main window (splitOffset of 1000 px), so every
+// column shows at the window's usual size: the time without its year (the
+// details give it in full), and long hints cut short with an ellipsis (the
+// details give them in full too).
 var (
 	columns      = []string{"Time", "Remote address", "Reason", "Hint"}
-	columnWidths = []float32{165, 150, 190, 300}
+	columnWidths = []float32{112, 120, 190, 204}
 )
+
+// splitOffset is the table's share of the view's width; the details pane
+// has the rest and wraps its text to fit it.
+const splitOffset = 0.66
 
 // Option changes how New builds the view.
 type Option func(*options)
@@ -408,7 +419,7 @@ func (v *View) build() {
 	v.updateInfo()
 
 	split := container.NewHSplit(v.table, v.details.root)
-	split.Offset = 0.55
+	split.Offset = splitOffset
 	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.info, nil, nil, split)
 }
 
@@ -434,7 +445,7 @@ func (v *View) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 func cellText(r store.RejectionRow, col int, loc *time.Location) string {
 	switch col {
 	case 0:
-		return r.ReceivedAt.In(loc).Format(timeLayout)
+		return r.ReceivedAt.In(loc).Format(shortTimeLayout)
 	case 1:
 		return oneLine(r.RemoteAddr)
 	case 2:

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
@@ -37,7 +40,7 @@ func TestRowsAndDetails(t *testing.T) {
 	if got := rowIDs(v); !slices.Equal(got, []int64{2, 1}) {
 		t.Fatalf("rows = %v, want [2 1] (newest first)", got)
 	}
-	for _, s := range []string{"Time", "Remote address", "Reason", "Hint", "2025-03-04 10:00:00",
+	for _, s := range []string{"Time", "Remote address", "Reason", "Hint", "03-04 10:00:00",
 		"192.0.2.20:41000", "Invalid message signature", "header missing", "matches the previous secret", "2 refused deliveries"} {
 		if !hasLabel(w.Content(), s) {
 			t.Errorf("window shows no %q; labels %q", s, labels(w.Content()))
@@ -274,4 +277,52 @@ func TestGoldenMarkup(t *testing.T) {
 
 	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
 	test.AssertRendersToMarkup(t, "failures_selected.xml", w.Canvas())
+}
+
+// mainWindow is the main window's usual size (ui.windowSize): every view
+// must fit it, whatever is selected.
+var mainWindow = fyne.NewSize(1000, 650)
+
+// inShell puts content where the main window has it: in a tab, above the
+// status bar.
+func inShell(content fyne.CanvasObject) fyne.CanvasObject {
+	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
+	return container.NewBorder(nil, bar, nil, nil,
+		container.NewAppTabs(container.NewTabItemWithIcon("Signature failures", theme.WarningIcon(), content)))
+}
+
+func TestFitsTheMainWindow(t *testing.T) {
+	test.NewTempApp(t)
+	a := newApp(t, false)
+	insert(t, a, rejection(now.Add(-3*time.Hour), listener.HintPreviousSecret))
+	// Long sender-made text without spaces must not widen anything.
+	hostile := rejection(now.Add(-2*time.Hour), "event is 3h0m0s old (max age 1h0m0s)")
+	hostile.Reason = listener.ReasonStale
+	hostile.UserAgent = strings.Repeat("agent", 40)
+	hostile.Path = "/" + strings.Repeat("p", 200)
+	hostile.Headers = map[string]string{"X-Long": strings.Repeat("h", 300)}
+	hostile.BodyPreview = []byte(strings.Repeat("b", 1000))
+	insert(t, a, hostile)
+	v, w, q := newView(t, a, WithLocation(time.UTC), WithNow(fixedNow))
+	w.SetContent(inShell(v.Content()))
+	w.Resize(mainWindow)
+
+	// The table puts the theme's padding after each column.
+	var columnsWidth float32
+	for _, cw := range columnWidths {
+		columnsWidth += cw + theme.Padding()
+	}
+	for row := -1; row < 2; row++ {
+		if row >= 0 {
+			v.table.Select(widget.TableCellID{Row: row, Col: 0})
+			settle(t, v, q)
+		}
+		room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
+			t.Errorf("row %d selected: the view needs %v, more than the window's %v", row, min, room)
+		}
+		if got := v.table.Size().Width; got < columnsWidth {
+			t.Errorf("row %d selected: the table is %.0f wide, its columns need %.0f", row, got, columnsWidth)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app/remediation"
@@ -89,22 +90,32 @@ func newForm(v *View) *form {
 	items := widget.NewForm(
 		widget.NewFormItem("Name", f.name),
 		widget.NewFormItem("", f.enabled),
-		&widget.FormItem{Text: "Type", Widget: f.mType, HintText: "empty matches any"},
+		widget.NewFormItem("Type", withHint(f.mType, "Empty matches any, here and below.")),
 		widget.NewFormItem("Action", f.mAction),
 		widget.NewFormItem("Status", f.mStatus),
 		widget.NewFormItem("Requester", f.mRequester),
 		widget.NewFormItem("", f.mTest),
-		&widget.FormItem{Text: "Command", Widget: f.command,
-			HintText: "The program on the first line, then one argument per line. Arguments may use {{snapshotId}}, {{snapshot.id}}, {{event.id}}, {{action}}, {{status}}."},
-		&widget.FormItem{Text: "Working directory", Widget: f.workdir, HintText: "An absolute path."},
-		&widget.FormItem{Text: "Environment", Widget: f.env, HintText: "KEY=VALUE, one per line. IPF_* variables are added by ipfwatch."},
-		&widget.FormItem{Text: "Timeout", Widget: f.timeout, HintText: "How long a run may take, e.g. 90s, 10m."},
-		&widget.FormItem{Text: "Expires", Widget: f.expires, HintText: "How long a proposal can be approved, e.g. 24h."},
+		widget.NewFormItem("Command", withHint(f.command, "The program on the first line, then one argument "+
+			"per line. Arguments may use {{snapshotId}}, {{snapshot.id}}, {{event.id}}, {{action}}, {{status}}.")),
+		widget.NewFormItem("Working directory", withHint(f.workdir, "An absolute path.")),
+		widget.NewFormItem("Environment", withHint(f.env, "KEY=VALUE, one per line. IPF_* variables are added by ipfwatch.")),
+		widget.NewFormItem("Timeout", withHint(f.timeout, "How long a run may take, e.g. 90s, 10m.")),
+		widget.NewFormItem("Expires", withHint(f.expires, "How long a proposal can be approved, e.g. 24h.")),
 	)
 	buttons := container.NewHBox(f.saveBtn, f.cancelBtn)
 	f.root = container.NewBorder(f.title, container.NewVBox(f.errText, buttons), nil, nil, container.NewVScroll(items))
 	f.root.Hide()
 	return f
+}
+
+// withHint puts a hint under a field. Unlike widget.FormItem's HintText,
+// which never wraps and so widens the form to its longest hint, the hint
+// wraps to the width the form has.
+func withHint(field fyne.CanvasObject, hint string) fyne.CanvasObject {
+	l := widget.NewLabel(hint)
+	l.Wrapping = fyne.TextWrapWord
+	l.SizeName = theme.SizeNameCaptionText
+	return container.NewVBox(field, l)
 }
 
 // open fills the form with r: a copy to edit, or a new rule's defaults.

@@ -61,7 +61,6 @@ func newTester(v *View) *tester {
 	closeBtn := widget.NewButton("Close", func() { v.showPane(v.hint) })
 	note := widget.NewLabel("This only shows what would be proposed: nothing is proposed, run or saved.")
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
 	byID := container.NewBorder(nil, nil, widget.NewLabel("or event id"), t.testBtn, t.idEntry)
 	body := container.NewVBox(note, t.eventSel, byID, t.verdict, t.plan)
 	t.root = container.NewBorder(t.title, container.NewHBox(closeBtn), nil, nil, container.NewVScroll(body))

@@ -30,11 +30,18 @@ import (
 // queryTimeout bounds one read or save.
 const queryTimeout = 30 * time.Second
 
-// The table's columns, with the widths they start at.
+// The table's columns, with the widths they start at. Together they fit
+// the main window's width (1000 px): the table has it all unless the form
+// or the tester is open.
 var (
 	columns      = []string{"Name", "State", "Match", "Command"}
-	columnWidths = []float32{150, 80, 300, 420}
+	columnWidths = []float32{170, 80, 300, 420}
 )
+
+// paneOffset is the table's share of the width while the form or the
+// tester is open beside it; they get the rest, which fits them at the
+// window's usual size.
+const paneOffset = 0.45
 
 // Option changes how New builds the view.
 type Option func(*options)
@@ -83,6 +90,7 @@ type View struct {
 	tester    *tester
 	hint      *widget.Label
 	right     *fyne.Container
+	split     *container.Split
 	top       *fyne.Container
 	deleteDlg *dialog.ConfirmDialog
 	content   fyne.CanvasObject
@@ -208,12 +216,17 @@ func (v *View) updateButtons() {
 	}
 }
 
-// showPane puts one pane on the right: the form, the tester, or the hint.
+// showPane shows the form or the tester on the right of the table, or,
+// given the hint, closes the right pane: the table then has the whole
+// width, and the hint shows beside the buttons.
 func (v *View) showPane(o fyne.CanvasObject) {
 	for _, c := range v.right.Objects {
 		setVisible(c, c == o)
 	}
+	setVisible(v.hint, o == v.hint)
+	setVisible(v.right, o != v.hint)
 	v.right.Refresh()
+	v.split.Refresh()
 }
 
 // save replaces the rule set with rules through the manager, which
@@ -378,16 +391,18 @@ func (v *View) build() {
 	v.status.Hide()
 
 	v.hint = widget.NewLabel("Select a rule to edit or test it, or add one.")
-	v.hint.Wrapping = fyne.TextWrapWord
-	v.right = container.NewStack(v.hint, v.form.root, v.tester.root)
-	v.showPane(v.hint)
+	// One line beside the buttons: cut short rather than wrapped, so it
+	// never makes the row taller.
+	v.hint.Truncation = fyne.TextTruncateEllipsis
+	v.right = container.NewStack(v.form.root, v.tester.root)
 
 	buttons := container.NewHBox(v.addBtn, v.editBtn, v.deleteBtn, v.toggleBtn, v.testBtn)
-	v.top = container.NewVBox(v.banner, v.path, buttons)
+	v.top = container.NewVBox(v.banner, v.path, container.NewBorder(nil, nil, buttons, nil, v.hint))
 	left := container.NewBorder(v.top, v.status, nil, nil, container.NewStack(v.table, v.empty))
-	split := container.NewHSplit(left, v.right)
-	split.Offset = 0.58
-	v.content = split
+	v.split = container.NewHSplit(left, v.right)
+	v.split.Offset = paneOffset
+	v.showPane(v.hint)
+	v.content = v.split
 }
 
 func setVisible(o fyne.CanvasObject, on bool) {

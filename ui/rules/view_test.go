@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
@@ -391,4 +394,76 @@ func TestGoldenRulesList(t *testing.T) {
 	selectRule(t, v, "fix-ntp")
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "rules_list.xml", w.Canvas())
+}
+
+// mainWindow is the main window's usual size (ui.windowSize): every view
+// must fit it, whatever is open.
+var mainWindow = fyne.NewSize(1000, 650)
+
+// inShell puts content where the main window has it: in a tab, above the
+// status bar.
+func inShell(content fyne.CanvasObject) fyne.CanvasObject {
+	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
+	return container.NewBorder(nil, bar, nil, nil,
+		container.NewAppTabs(container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), content)))
+}
+
+// TestFitsTheMainWindow opens the form and the tester at the main window's
+// size: neither may need more room than the window has (Fyne would grow
+// the window), and with neither open the table shows every column.
+func TestFitsTheMainWindow(t *testing.T) {
+	test.NewTempApp(t)
+	a := newApp(t)
+	const snap = "b2d6e3a1-5f4c-4b8e-a9d7-0e1f2a3b4c5d"
+	if err := a.Remediation().SetRules([]remediation.Rule{{Name: "fix-discovery", Enabled: true,
+		Match:   remediation.Match{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover"},
+		Command: []string{"/home/me/automation/a-rather-long-directory-name/fix-ntp.sh", "--snapshot", "{{snapshotId}}", "--event", "{{event.id}}"},
+		Workdir: "/home/me/automation/a-rather-long-directory-name",
+		Env:     map[string]string{"NTP_SERVERS": "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7"},
+		Timeout: 10 * time.Minute, Expires: 24 * time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	insert(t, a, send.Payload{Type: "intent-verification", SnapshotID: snap, SnapshotName: "DC2 weekly discovery of every site",
+		Requester: "snapshot:discover", Time: base}, base)
+	v, w, q := newView(t, a, WithLocation(time.UTC))
+	w.SetContent(inShell(v.Content()))
+	w.Resize(mainWindow)
+	selectRule(t, v, "fix-discovery")
+	room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	fits := func(what string) {
+		t.Helper()
+		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
+			t.Errorf("%s: the view needs %v, more than the window's %v", what, min, room)
+		}
+	}
+
+	fits("rule selected")
+	// The table puts the theme's padding after each column.
+	var columnsWidth float32
+	for _, cw := range columnWidths {
+		columnsWidth += cw + theme.Padding()
+	}
+	if got := v.table.Size().Width; got < columnsWidth || v.right.Visible() {
+		t.Errorf("with nothing open the table is %.0f wide (right pane shown %v), its columns need %.0f",
+			got, v.right.Visible(), columnsWidth)
+	}
+
+	test.Tap(v.editBtn)
+	if !v.form.root.Visible() || !v.right.Visible() || v.hint.Visible() {
+		t.Fatalf("Edit… did not open the form beside the table")
+	}
+	fits("form open")
+	test.Tap(v.form.cancelBtn)
+	if v.right.Visible() || !v.hint.Visible() {
+		t.Errorf("Cancel left the right pane open")
+	}
+
+	test.Tap(v.testBtn)
+	settle(t, v, q)
+	v.tester.eventSel.SetSelected(v.tester.eventSel.Options[0])
+	settle(t, v, q)
+	if !strings.Contains(v.tester.verdict.Text, "matches") || len(v.tester.plan.Objects) == 0 {
+		t.Fatalf("tester shows no plan: %q", v.tester.verdict.Text)
+	}
+	fits("tester showing a plan")
 }
