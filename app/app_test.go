@@ -363,12 +363,15 @@ func TestSecretNeverWritten(t *testing.T) {
 
 // BenchmarkHandlerPath measures the whole delivery path over loopback HTTP:
 // signature, parse, de-duplicate, group commit, answer. Each delivery is a
-// distinct event, so each is committed.
+// distinct event, so each is committed. Sixteen senders on a 2-core machine
+// (SetParallelism(8) per GOMAXPROCS), as in `make load`, so group commit has
+// company to batch.
 func BenchmarkHandlerPath(b *testing.B) {
 	f := newApp(b, true)
 	url := f.a.URL()
 	var seq atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
