@@ -58,13 +58,23 @@ type App struct {
 	srv       *server
 	listenErr error
 
+	// bindMu serialises binds and Shutdown, so two settings changes never
+	// bind at once and nothing binds after Shutdown.
+	bindMu   sync.Mutex
+	applyMu  sync.Mutex // serialises ApplySettings
+	started  atomic.Bool
+	stopped  atomic.Bool
+	retiring sync.WaitGroup // replaced servers finishing their requests
+
 	paused          atomic.Bool
 	seenRejectionID atomic.Int64
 
-	stopOnce sync.Once
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // retention and other background loops
-	postWG   sync.WaitGroup // the post-processing worker
+	stopOnce  sync.Once
+	cancel    context.CancelFunc
+	runCtx    context.Context    // Start's context; guarded by mu
+	retCancel context.CancelFunc // stops the current retention loop; guarded by mu
+	wg        sync.WaitGroup     // retention and other background loops
+	postWG    sync.WaitGroup     // the post-processing worker
 }
 
 // Open loads settings and secrets, opens the store and builds the parts.
@@ -194,16 +204,15 @@ func (a *App) reloadSecrets() error {
 // an error here: the state says so and the UI shows it; Start fails only
 // when the app cannot work at all.
 func (a *App) Start(ctx context.Context) error {
+	if a.stopped.Load() || !a.started.CompareAndSwap(false, true) {
+		return errors.New("app already started or shut down")
+	}
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.post.start(&a.postWG, a.processPost)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.mu.Lock()
-		ret := retentionOf(a.effective)
-		a.mu.Unlock()
-		a.store.RunRetention(ctx, ret, time.Hour, a.now, a.log)
-	}()
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.restartRetentionLocked(retentionOf(a.effective))
+	a.mu.Unlock()
 	if !a.opts.NoRunner {
 		if err := a.rem.Start(ctx); err != nil {
 			return fmt.Errorf("start remediation runner: %w", err)
@@ -222,6 +231,25 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
+// restartRetentionLocked (re)starts the retention loop with r, so a
+// changed retention applies at once rather than at the next restart.
+// Call it with a.mu held, after Start.
+func (a *App) restartRetentionLocked(r store.Retention) {
+	if a.runCtx == nil || a.runCtx.Err() != nil {
+		return
+	}
+	if a.retCancel != nil {
+		a.retCancel()
+	}
+	ctx, cancel := context.WithCancel(a.runCtx)
+	a.retCancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.store.RunRetention(ctx, r, time.Hour, a.now, a.log)
+	}()
+}
+
 func retentionOf(s config.Settings) store.Retention {
 	return store.Retention{
 		Events:        time.Duration(s.RetainEvents),
@@ -236,20 +264,29 @@ func retentionOf(s config.Settings) store.Retention {
 func (a *App) Shutdown(ctx context.Context) error {
 	var err error
 	a.stopOnce.Do(func() {
+		a.bindMu.Lock()
+		a.stopped.Store(true)
 		a.mu.Lock()
 		srv := a.srv
 		a.srv = nil
 		a.mu.Unlock()
+		a.bindMu.Unlock()
 		if srv != nil {
 			err = errors.Join(err, srv.shutdown(ctx))
 		}
+		// A server replaced by a rebind may still be finishing requests:
+		// they commit before the store closes.
+		a.retiring.Wait()
 		// Work queued by answered deliveries (proposals above all) is done
 		// before remediation stops.
 		a.post.close()
 		a.postWG.Wait()
+		// Under mu, so no settings change starts a retention loop after it.
+		a.mu.Lock()
 		if a.cancel != nil {
 			a.cancel()
 		}
+		a.mu.Unlock()
 		err = errors.Join(err, a.rem.Close())
 		a.wg.Wait()
 		a.center.Close()

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
 )
 
@@ -18,6 +19,10 @@ type server struct {
 	http *http.Server
 	spec string // the address as configured
 	addr string // the address actually bound (":0" resolved)
+	// cert is the certificate the listener presents (DER), nil without
+	// TLS. The test sender trusts exactly this one: a self-signed
+	// certificate on our own listener cannot be verified any other way.
+	cert []byte
 	done chan struct{}
 }
 
@@ -27,10 +32,30 @@ func (s *server) shutdown(ctx context.Context) error {
 	return err
 }
 
+// errShutDown is what a bind after Shutdown returns: nothing may serve
+// once the store is closed.
+var errShutDown = errors.New("ipfwatch is shutting down")
+
 // bind starts serving on s.Listen. On success it replaces a previous
 // server, which is shut down gracefully after the new one is up so a
 // rebind loses no delivery; on failure the previous server keeps running.
+// Binds are serialised, and none happens after Shutdown.
 func (a *App) bind(s config.Settings) error {
+	a.bindMu.Lock()
+	defer a.bindMu.Unlock()
+	if a.stopped.Load() {
+		return errShutDown
+	}
+	// The certificate is loaded before anything is torn down, so a bad
+	// one leaves the running listener alone.
+	var cert *tls.Certificate
+	if s.TLSCert != "" {
+		c, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
+		if err != nil {
+			return a.bindFailed(fmt.Errorf("TLS certificate: %w", err))
+		}
+		cert = &c
+	}
 	a.mu.Lock()
 	bound := a.srv
 	a.mu.Unlock()
@@ -44,28 +69,15 @@ func (a *App) bind(s config.Settings) error {
 	}
 	ln, err := net.Listen("tcp", s.Listen)
 	if err != nil {
-		err = describeBindError(s.Listen, err)
-		a.mu.Lock()
-		a.listenErr = err
-		a.mu.Unlock()
-		a.publish(Change{Kind: StateChanged})
-		return err
+		return a.bindFailed(describeBindError(s.Listen, err))
 	}
-	if s.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
-		if err != nil {
-			ln.Close()
-			err = fmt.Errorf("TLS certificate: %w", err)
-			a.mu.Lock()
-			a.listenErr = err
-			a.mu.Unlock()
-			a.publish(Change{Kind: StateChanged})
-			return err
-		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	var certDER []byte
+	if cert != nil {
+		certDER = cert.Certificate[0]
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
 	}
 	hs := listener.NewServer(s.Listen, http.HandlerFunc(a.serveHTTP))
-	srv := &server{http: hs, spec: s.Listen, addr: ln.Addr().String(), done: make(chan struct{})}
+	srv := &server{http: hs, spec: s.Listen, addr: ln.Addr().String(), cert: certDER, done: make(chan struct{})}
 	go func() {
 		defer close(srv.done)
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -79,10 +91,25 @@ func (a *App) bind(s config.Settings) error {
 	a.mu.Unlock()
 	a.log.Info("listening", "addr", srv.addr, "path", s.Path, "tls", s.TLSCert != "")
 	if old != nil {
-		go old.shutdown(context.Background())
+		// Requests in flight on the old address finish in the background;
+		// Shutdown waits for them before it closes the store.
+		a.retiring.Add(1)
+		go func() {
+			defer a.retiring.Done()
+			old.shutdown(context.Background())
+		}()
 	}
 	a.publish(Change{Kind: StateChanged})
 	return nil
+}
+
+// bindFailed records why the listener is not bound, for the tray.
+func (a *App) bindFailed(err error) error {
+	a.mu.Lock()
+	a.listenErr = err
+	a.mu.Unlock()
+	a.publish(Change{Kind: StateChanged})
+	return err
 }
 
 // describeBindError turns the common bind failures into what the tray shows.
@@ -113,19 +140,46 @@ func (a *App) Addr() string {
 	return a.srv.addr
 }
 
-// URL is the webhook URL on this machine's loopback, for the test sender.
+// URL is the webhook URL of this machine's own listener, for the test
+// sender: on loopback when the listener binds every interface, else on the
+// address it binds (127.0.0.1 would not reach a listener bound to
+// 127.0.0.2, ::1 or a LAN address).
 func (a *App) URL() string {
-	addr := a.Addr()
-	if addr == "" {
+	a.mu.Lock()
+	srv, s := a.srv, a.effective
+	a.mu.Unlock()
+	if srv == nil {
 		return ""
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	a.mu.Lock()
-	s := a.effective
-	a.mu.Unlock()
 	scheme := "http"
-	if s.TLSCert != "" {
+	if srv.cert != nil {
 		scheme = "https"
 	}
-	return scheme + "://127.0.0.1:" + port + s.Path
+	return scheme + "://" + LocalHostPort(srv.addr) + s.Path
+}
+
+// LocalHostPort turns a bound address into one a client on this machine
+// can dial: an unspecified host (":8000", "0.0.0.0", "::") becomes
+// 127.0.0.1, any other host is kept.
+func LocalHostPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// testClient is the HTTP client for the test webhook: with TLS it trusts
+// the certificate our listener presents, and only that one.
+func (a *App) testClient() *http.Client {
+	a.mu.Lock()
+	srv := a.srv
+	a.mu.Unlock()
+	if srv == nil || srv.cert == nil {
+		return nil
+	}
+	return send.Client(send.TLSOptions{Pinned: [][]byte{srv.cert}})
 }

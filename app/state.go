@@ -7,6 +7,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/listener"
 )
 
 // ListenerState is what the tray icon and status line show, worst first.
@@ -139,6 +140,10 @@ func (a *App) Settings() SettingsView {
 // the handler is rebuilt and, if the address or TLS changed, the listener
 // rebinds. Invalid settings return config.FieldErrors and change nothing.
 func (a *App) ApplySettings(s config.Settings) error {
+	// One change at a time, so the listener ends up bound where the last
+	// saved settings say.
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -153,13 +158,19 @@ func (a *App) ApplySettings(s config.Settings) error {
 	old := a.effective
 	a.saved, a.effective = s, eff
 	bound := a.srv != nil
+	if retentionOf(eff) != retentionOf(old) {
+		a.restartRetentionLocked(retentionOf(eff))
+	}
 	a.mu.Unlock()
 	a.applyNotifyToggles(eff)
 	if err := a.reloadSecrets(); err != nil {
 		return err
 	}
 	a.handler.Store(a.newHandler(eff))
-	if eff.Listen != old.Listen || eff.TLSCert != old.TLSCert || eff.TLSKey != old.TLSKey || !bound {
+	// Before Start nothing binds (Start will, with these settings), and
+	// after Shutdown nothing may.
+	running := a.started.Load() && !a.stopped.Load()
+	if running && (eff.Listen != old.Listen || eff.TLSCert != old.TLSCert || eff.TLSKey != old.TLSKey || !bound) {
 		if err := a.bind(eff); err != nil {
 			return err
 		}
@@ -200,5 +211,5 @@ func (a *App) SendTest(ctx context.Context) (send.Answer, error) {
 		return send.Answer{}, errors.New("no webhook secret configured")
 	}
 	body := send.Body(send.Payload{Test: true, SnapshotName: "ipfwatch test", Time: a.now()})
-	return send.Signed(ctx, url, secret, body)
+	return send.Do(ctx, a.testClient(), url, body, listener.Sign(body, secret))
 }

@@ -73,10 +73,7 @@ func Run(args []string, e Env) int {
 	if e.Getenv == nil {
 		e.Getenv = os.Getenv
 	}
-	name := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
+	name, args := splitCommand(args)
 	if name == "help" {
 		usage(e.Stdout)
 		return 0
@@ -100,6 +97,10 @@ func Run(args []string, e Env) int {
 	fs.SetOutput(io.Discard)
 	var c common
 	c.register(fs, e.Getenv)
+	if c.envErr != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch %s: %v\n", cmd.name, c.envErr)
+		return 2
+	}
 	run := cmd.setup(fs)
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -117,6 +118,45 @@ func Run(args []string, e Env) int {
 		return 2
 	}
 	return run(&e, &c, fs, pos)
+}
+
+// splitCommand finds the command name, which may follow flags every
+// command takes (`ipfwatch --data-dir /x log --json`), and returns it with
+// the remaining arguments. Without a command it returns "" and args.
+func splitCommand(args []string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || a == "-" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			if a != "help" && !isCommand(a) {
+				if i == 0 {
+					return a, args[1:] // reported as an unknown command
+				}
+				break
+			}
+			return a, append(append([]string(nil), args[:i]...), args[i+1:]...)
+		}
+		flagName := strings.TrimLeft(a, "-")
+		if strings.Contains(flagName, "=") {
+			continue
+		}
+		if !commonFlags[flagName] {
+			break // a command's own flag: the command must come first
+		}
+		i++ // skip the flag's value
+	}
+	return "", args
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func usage(w io.Writer) {

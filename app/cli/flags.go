@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,7 +15,15 @@ type common struct {
 	listen, dataDir, db, path, tlsCert, tlsKey string
 	maxAge                                     time.Duration
 	set                                        map[string]bool // flags or env vars given
+	// envErr is an IPFWATCH_* variable that could not be read; the
+	// command refuses to run rather than silently ignore it.
+	envErr error
 }
+
+// commonFlags are the flags every command takes, all with a value; they
+// may stand before the command name.
+var commonFlags = map[string]bool{"listen": true, "data-dir": true, "db": true, "path": true,
+	"tls-cert": true, "tls-key": true, "max-age": true}
 
 // envName is the environment variable for a flag: --data-dir -> IPFWATCH_DATA_DIR.
 func envName(flagName string) string {
@@ -39,7 +48,10 @@ func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	maxAge := time.Hour
 	if e := getenv(envName("max-age")); e != "" {
-		if d, err := time.ParseDuration(e); err == nil {
+		d, err := time.ParseDuration(e)
+		if err != nil {
+			c.envErr = fmt.Errorf("%s=%q: not a duration (e.g. 1h, 30m, 0)", envName("max-age"), e)
+		} else {
 			maxAge = d
 			c.set["max-age"] = true
 		}
