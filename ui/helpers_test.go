@@ -1,34 +1,17 @@
 package ui
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/ipfwatch/ipfwatch/app"
-	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
-// recordingSender is a notification sender that keeps what it was asked
-// to show; the desktop tests check the real daemon.
-type recordingSender struct {
-	mu    sync.Mutex
-	notes []string
-}
-
-func (r *recordingSender) Send(title, body string, urgent bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notes = append(r.notes, title+": "+body)
-	return nil
-}
-
-const testSecret = "s3cret"
+const testSecret = uitest.Secret
 
 func ptr[T any](v T) *T { return &v }
 
@@ -36,81 +19,12 @@ func ptr[T any](v T) *T { return &v }
 // listening on a free loopback port, with a secret set.
 func newTestApp(t *testing.T) *app.App {
 	t.Helper()
-	a, err := app.Open(app.Options{
-		DataDir:   t.TempDir(),
-		Sender:    &recordingSender{},
-		NoRunner:  true,
-		Overrides: config.Overrides{Listen: ptr("127.0.0.1:0")},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.SetSecret(config.Current, testSecret); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	a := uitest.NewApp(t, uitest.AppOptions{Start: true, Secret: testSecret,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if a.Addr() == "" {
 		t.Fatal("the test app is not listening")
 	}
 	return a
-}
-
-// uiQueue stands in for the driver's main-thread queue: background
-// goroutines post to it, and the test goroutine runs what was posted, so
-// every widget is touched from one goroutine as in the real app.
-type uiQueue struct {
-	mu  sync.Mutex
-	fns []func()
-}
-
-func (q *uiQueue) do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, f)
-	q.mu.Unlock()
-}
-
-// drain runs what is queued, on the caller's goroutine.
-func (q *uiQueue) drain() {
-	for {
-		q.mu.Lock()
-		fns := q.fns
-		q.fns = nil
-		q.mu.Unlock()
-		if len(fns) == 0 {
-			return
-		}
-		for _, f := range fns {
-			f()
-		}
-	}
-}
-
-// waitFor drains the queue until cond holds, failing the test after a
-// generous deadline (the machines are small and shared; this is not a
-// performance check).
-func (q *uiQueue) waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		q.drain()
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // recordingHost is a tray host that keeps the last menu and icon set.

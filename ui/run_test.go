@@ -20,6 +20,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/desktoptest"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 // runHelperEnv makes the test binary run the real tray app (ui.Run on the
@@ -46,7 +47,7 @@ func TestMain(m *testing.M) {
 		a, err := app.Open(app.Options{
 			DataDir:   dir,
 			Overrides: config.Overrides{Listen: ptr("127.0.0.1:0")},
-			Sender:    &recordingSender{},
+			Sender:    &uitest.Recorder{},
 			Logger:    log,
 		})
 		if err != nil {

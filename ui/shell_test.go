@@ -15,6 +15,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/desktoptest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 // TestShellMarkup renders the main window at its initial size with a fixed
@@ -23,7 +24,7 @@ func TestShellMarkup(t *testing.T) {
 	a := newTestApp(t)
 	fa := test.NewTempApp(t)
 	s := newShell(a, fa, slog.New(slog.NewTextHandler(io.Discard, nil)), placeholderSpecs())
-	s.do = (&uiQueue{}).do
+	s.do = (&uitest.Mailbox{}).Do
 	w := s.win
 	defer w.Close()
 	s.show(app.Status{State: app.StateListening, Listen: ":8000", Addr: "[::]:8000", Path: "/ipfabric",

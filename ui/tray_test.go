@@ -16,6 +16,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/assets"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 func TestTrayIcon(t *testing.T) {
@@ -216,9 +217,9 @@ func TestTraySetsMenuAndIconOnlyOnChange(t *testing.T) {
 func TestTrayFollowsApp(t *testing.T) {
 	a := newTestApp(t)
 	fa := test.NewTempApp(t)
-	q := &uiQueue{}
+	q := &uitest.Mailbox{}
 	s := newShell(a, fa, slog.New(slog.NewTextHandler(io.Discard, nil)), placeholderSpecs())
-	s.do = q.do
+	s.do = q.Do
 	quitCalled := false
 	s.quitFyne = func() { quitCalled = true }
 	h := &recordingHost{}
@@ -244,7 +245,7 @@ func TestTrayFollowsApp(t *testing.T) {
 		it.Action()
 	}
 	listening := fmt.Sprintf("Listening on %s, 0 events today", a.Addr())
-	q.waitFor(t, "the listening status line", func() bool { return status() == listening })
+	q.WaitFor(t, "the listening status line", func() bool { return status() == listening })
 	if h.icon != assets.Tray(assets.Listening, false) {
 		t.Errorf("icon = %s, want listening", h.icon.Name())
 	}
@@ -253,7 +254,7 @@ func TestTrayFollowsApp(t *testing.T) {
 	if !a.Paused() {
 		t.Fatal("Pause listening did not pause the app")
 	}
-	q.waitFor(t, "the paused menu", func() bool { return status() == "Paused" && h.item("Resume listening") != nil })
+	q.WaitFor(t, "the paused menu", func() bool { return status() == "Paused" && h.item("Resume listening") != nil })
 	if h.icon != assets.Tray(assets.Paused, false) {
 		t.Errorf("paused icon = %s", h.icon.Name())
 	}
@@ -264,22 +265,22 @@ func TestTrayFollowsApp(t *testing.T) {
 	if a.Paused() {
 		t.Fatal("Resume listening did not resume")
 	}
-	q.waitFor(t, "the listening menu again", func() bool { return h.item("Pause listening") != nil && status() == listening })
+	q.WaitFor(t, "the listening menu again", func() bool { return h.item("Pause listening") != nil && status() == listening })
 
 	click("Send test webhook")
-	q.waitFor(t, "the test event in the store and the tray", func() bool {
+	q.WaitFor(t, "the test event in the store and the tray", func() bool {
 		return status() == fmt.Sprintf("Listening on %s, 1 event today", a.Addr())
 	})
 	evs, err := a.Store().ListEvents(context.Background(), store.EventFilter{Limit: 10})
 	if err != nil || len(evs) != 1 || !evs[0].Test {
 		t.Fatalf("events after Send test webhook: %+v, %v; want one test event", evs, err)
 	}
-	q.waitFor(t, "the test result in the status bar", func() bool {
+	q.WaitFor(t, "the test result in the status bar", func() bool {
 		return s.bar.note.Text == "Test webhook accepted (HTTP 200)"
 	})
 
 	click("Mute notifications for 1 hour")
-	q.waitFor(t, "the unmute item", func() bool {
+	q.WaitFor(t, "the unmute item", func() bool {
 		for _, l := range h.labels() {
 			if strings.HasPrefix(l, "Unmute notifications (muted until ") {
 				return true
@@ -295,7 +296,7 @@ func TestTrayFollowsApp(t *testing.T) {
 			click(l)
 		}
 	}
-	q.waitFor(t, "the mute item again", func() bool { return h.item("Mute notifications for 1 hour") != nil })
+	q.WaitFor(t, "the mute item again", func() bool { return h.item("Mute notifications for 1 hour") != nil })
 	if st := a.Status(context.Background()); st.Muted {
 		t.Error("the app is still muted")
 	}
@@ -305,7 +306,7 @@ func TestTrayFollowsApp(t *testing.T) {
 	if _, err := send.Signed(context.Background(), a.URL(), "not-the-secret", send.Body(send.Payload{})); err != nil {
 		t.Fatal(err)
 	}
-	q.waitFor(t, "the attention icon", func() bool {
+	q.WaitFor(t, "the attention icon", func() bool {
 		return h.icon == assets.Tray(assets.Attention, false) && h.item("Signature failures (1 new)") != nil
 	})
 	if got := s.items[1].Text; got != "Signature failures (1 new)" {
@@ -315,7 +316,7 @@ func TestTrayFollowsApp(t *testing.T) {
 	if s.tabs.Selected() != s.items[1] {
 		t.Errorf("the failures tab is not in front: %q", s.tabs.Selected().Text)
 	}
-	q.waitFor(t, "the attention to clear", func() bool {
+	q.WaitFor(t, "the attention to clear", func() bool {
 		return h.icon == assets.Tray(assets.Listening, false) && h.item("Signature failures (1 new)") == nil
 	})
 
@@ -325,7 +326,7 @@ func TestTrayFollowsApp(t *testing.T) {
 	}
 
 	click("Quit")
-	q.waitFor(t, "Quit to stop the app and end the Fyne loop", func() bool { return quitCalled })
+	q.WaitFor(t, "Quit to stop the app and end the Fyne loop", func() bool { return quitCalled })
 	if a.Addr() != "" {
 		t.Errorf("after Quit the listener is still on %s", a.Addr())
 	}

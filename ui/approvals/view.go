@@ -26,6 +26,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 )
 
 const (
@@ -80,9 +81,9 @@ type View struct {
 	win fyne.Window
 	opt options
 
-	pending atomic.Int64 // background work not yet applied, so tests can wait for quiet
-	loads   atomic.Int64 // list loads, for tests
-	liveRun atomic.Int64 // the run whose output arrives by subscription, 0 if none
+	pending async.Tracker // background work not yet applied, so tests can wait for quiet
+	loads   atomic.Int64  // list loads, for tests
+	liveRun atomic.Int64  // the run whose output arrives by subscription, 0 if none
 
 	// curMu guards cur, the selection as the background goroutines see it.
 	curMu sync.Mutex
@@ -216,29 +217,12 @@ func (v *View) Changed(c app.Change) {
 }
 
 // post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) {
-	v.pending.Add(1)
-	v.opt.do(func() {
-		defer v.pending.Add(-1)
-		fn()
-	})
-}
+func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
 
 // background runs work off the UI goroutine and then the function it
 // returns (if any) on the UI goroutine.
 func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Add(1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-		apply := work(ctx)
-		cancel()
-		v.opt.do(func() {
-			defer v.pending.Add(-1)
-			if apply != nil {
-				apply()
-			}
-		})
-	}()
+	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
 func (v *View) current() selection {

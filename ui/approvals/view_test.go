@@ -18,6 +18,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -54,8 +55,8 @@ func TestApprovalScreenShowsWhatWillRun(t *testing.T) {
 	}
 	for _, want := range []string{"Awaiting approval (1)", "fix-discovery · expires in 23h 10m",
 		"Snapshot discover failed · site-A", "Nothing is running.", "Nothing has been decided yet."} {
-		if !hasLabel(w.Content(), want) {
-			t.Errorf("list lacks %q; labels: %q", want, labels(w.Content()))
+		if !uitest.HasLabel(w.Content(), want) {
+			t.Errorf("list lacks %q; labels: %q", want, uitest.Labels(w.Content()))
 		}
 	}
 
@@ -80,15 +81,15 @@ func TestApprovalScreenShowsWhatWillRun(t *testing.T) {
 		"Approve & run", "Reject…",
 	}
 	for _, want := range wantLabels {
-		if !hasLabel(s.propRoot, want) {
-			t.Errorf("approval screen lacks %q; labels: %q", want, labels(s.propRoot))
+		if !uitest.HasLabel(s.propRoot, want) {
+			t.Errorf("approval screen lacks %q; labels: %q", want, uitest.Labels(s.propRoot))
 		}
 	}
 	if !strings.Contains(AddedVariables, "IPF_EVENT_FILE") || !strings.Contains(AddedVariables, "IPF_SNAPSHOT_ID") {
 		t.Errorf("the note on added variables does not name them: %q", AddedVariables)
 	}
 	// The arguments are numbered in order, one per row.
-	args := labels(s.pPlan)
+	args := uitest.Labels(s.pPlan)
 	order := []string{"/opt/remedy/run.sh", "--snapshot", "1", snapA, "2", "two words", "3", `"line1\nline2"`, "4", `""`, "5"}
 	at := 0
 	for _, l := range args {
@@ -129,7 +130,7 @@ touch "$1"`)
 	}
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	if !hasLabel(v.screen.propRoot, marker) {
+	if !uitest.HasLabel(v.screen.propRoot, marker) {
 		t.Fatalf("approval screen does not show the argument %q", marker)
 	}
 
@@ -158,8 +159,8 @@ touch "$1"`)
 	eventually(t, v, q, "the run in the history", func() bool {
 		return len(v.lists.pending) == 0 && len(v.lists.running) == 0 && len(v.lists.history) == 1
 	})
-	if !containsLabel(w.Content(), "Run 1 · fix-discovery · succeeded (exit 0)") {
-		t.Errorf("history row missing; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "Run 1 · fix-discovery · succeeded (exit 0)") {
+		t.Errorf("history row missing; labels: %q", uitest.Labels(w.Content()))
 	}
 }
 
@@ -181,7 +182,7 @@ func TestRejectDoesNotRun(t *testing.T) {
 		t.Fatalf("Reject… opened no dialog")
 	}
 	test.Type(v.screen.comment, "not during business hours")
-	test.Tap(button(t, dlg, "Reject"))
+	test.Tap(uitest.Button(t, dlg, "Reject"))
 	eventually(t, v, q, "the rejection in the history", func() bool {
 		return len(v.lists.pending) == 0 && len(v.lists.history) == 1
 	})
@@ -200,8 +201,8 @@ func TestRejectDoesNotRun(t *testing.T) {
 	if v.screen.approve.Visible() || v.screen.reject.Visible() {
 		t.Errorf("decision buttons still shown for a rejected proposal")
 	}
-	if !containsLabel(w.Content(), "Proposal 1 · fix-discovery · rejected") {
-		t.Errorf("history lacks the rejection; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "Proposal 1 · fix-discovery · rejected") {
+		t.Errorf("history lacks the rejection; labels: %q", uitest.Labels(w.Content()))
 	}
 	// The runner polls every second: give it time to (wrongly) run something.
 	time.Sleep(1500 * time.Millisecond)
@@ -302,8 +303,8 @@ func TestHistoryShowsExitCodeAndOutput(t *testing.T) {
 	eventually(t, v, q, "the run in the history", func() bool {
 		return len(v.lists.history) == 1 && v.lists.history[0].run != nil
 	})
-	if !containsLabel(w.Content(), "Run 1 · check · failed (exit 3)") {
-		t.Errorf("history row lacks state and exit code; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "Run 1 · check · failed (exit 3)") {
+		t.Errorf("history row lacks state and exit code; labels: %q", uitest.Labels(w.Content()))
 	}
 	v.historyList.Select(0)
 	settle(t, v, q)
@@ -361,8 +362,8 @@ func TestRemediateCreatesAManualProposal(t *testing.T) {
 	settle(t, v, q)
 	for _, want := range []string{"/usr/local/bin/collect.sh", "--event", "1", "/srv", "24h after it is proposed",
 		"This rule is disabled and does not match this event; you can still propose it by hand."} {
-		if !hasLabel(w.Canvas().Overlays().Top(), want) {
-			t.Errorf("dialog lacks %q; labels: %q", want, labels(w.Canvas().Overlays().Top()))
+		if !uitest.HasLabel(w.Canvas().Overlays().Top(), want) {
+			t.Errorf("dialog lacks %q; labels: %q", want, uitest.Labels(w.Canvas().Overlays().Top()))
 		}
 	}
 	if d.propose.Disabled() {
@@ -471,7 +472,7 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 
 	// This window's App only reads and decides, like the tray next to a
 	// headless server.
-	here, err := app.Open(app.Options{DataDir: runner.DataDir(), Sender: &recorder{}, NoRunner: true})
+	here, err := app.Open(app.Options{DataDir: runner.DataDir(), Sender: &uitest.Recorder{}, NoRunner: true})
 	if err != nil {
 		t.Fatal(err)
 	}

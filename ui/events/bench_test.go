@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 // BenchmarkFirstPage100k measures what the engineer waits for on a database
@@ -26,7 +27,7 @@ func BenchmarkFirstPage100k(b *testing.B) {
 
 	b.Run("open", func(b *testing.B) {
 		for b.Loop() {
-			q := make(uiQueue, 64)
+			q := make(uitest.Queue, 64)
 			w := test.NewWindow(widget.NewLabel(""))
 			v := New(a, w, withQueue(q), WithLocation(time.UTC))
 			w.SetContent(v.Content())
@@ -49,7 +50,7 @@ func BenchmarkFirstPage100k(b *testing.B) {
 	}
 	for _, c := range filters {
 		b.Run(c.name, func(b *testing.B) {
-			q := make(uiQueue, 64)
+			q := make(uitest.Queue, 64)
 			w := test.NewWindow(widget.NewLabel(""))
 			defer w.Close()
 			v := New(a, w, withQueue(q), WithLocation(time.UTC))

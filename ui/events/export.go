@@ -1,15 +1,12 @@
 package events
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 )
 
 // exportHeader names the CSV columns, in the order WriteCSV writes them.
@@ -18,46 +15,17 @@ var exportHeader = []string{"id", "received_at", "last_seen_at", "type", "action
 	"file", "report_ids", "unrecognised", "remote_addr", "user_agent", "secret_matched",
 	"duplicates", "body_sha256"}
 
-// exportTime is how exports write times: UTC, to the millisecond, so files
-// from different machines line up.
-func exportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
 // WriteCSV writes rows as CSV with a header line. Every cell the sender
 // controls could start a spreadsheet formula, so cells starting with = + - @
 // (or a tab or carriage return) are prefixed with a single quote.
 func WriteCSV(w io.Writer, rows []store.EventRow) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(exportHeader); err != nil {
-		return fmt.Errorf("export csv: %w", err)
-	}
-	rec := make([]string, len(exportHeader))
-	for _, r := range rows {
-		rec = rec[:0]
-		rec = append(rec, strconv.FormatInt(r.ID, 10), exportTime(r.ReceivedAt), exportTime(r.LastSeenAt),
-			r.Type, r.Action, r.Status, r.Reason, r.Requester, exportTime(r.EventTime),
+	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r store.EventRow) []string {
+		return append(rec, strconv.FormatInt(r.ID, 10), export.Time(r.ReceivedAt), export.Time(r.LastSeenAt),
+			r.Type, r.Action, r.Status, r.Reason, r.Requester, export.Time(r.EventTime),
 			strconv.FormatBool(r.Test), r.SnapshotID, r.SnapshotName, r.CloneID, r.File,
 			strings.Join(r.ReportIDs, " "), strings.Join(r.Unrecognised, " "), r.RemoteAddr,
 			r.UserAgent, r.SecretMatched, strconv.FormatInt(r.Duplicates, 10), r.BodySHA256)
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("export csv: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("export csv: %w", err)
-	}
-	return nil
-}
-
-// csvSafe defuses a cell a spreadsheet would otherwise run as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	})
 }
 
 // exportEvent is one event in a JSON export.
@@ -90,18 +58,13 @@ func WriteJSON(w io.Writer, rows []store.EventRow) error {
 	out := make([]exportEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, exportEvent{
-			ID: r.ID, ReceivedAt: exportTime(r.ReceivedAt), LastSeenAt: exportTime(r.LastSeenAt),
+			ID: r.ID, ReceivedAt: export.Time(r.ReceivedAt), LastSeenAt: export.Time(r.LastSeenAt),
 			Type: r.Type, Action: r.Action, Status: r.Status, Reason: r.Reason, Requester: r.Requester,
-			EventTime: exportTime(r.EventTime), Test: r.Test, SnapshotID: r.SnapshotID,
+			EventTime: export.Time(r.EventTime), Test: r.Test, SnapshotID: r.SnapshotID,
 			SnapshotName: r.SnapshotName, CloneID: r.CloneID, File: r.File, ReportIDs: r.ReportIDs,
 			Unrecognised: r.Unrecognised, RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent,
 			SecretMatched: r.SecretMatched, Duplicates: r.Duplicates, BodySHA256: r.BodySHA256,
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("export json: %w", err)
-	}
-	return nil
+	return export.WriteJSON(w, out)
 }

@@ -57,18 +57,6 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
-func TestCSVSafe(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""}, {"site", "site"}, {"=1+1", "'=1+1"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@x", "'@x"},
-		{"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"}, {"'x", "'x"},
-	}
-	for _, tt := range tests {
-		if got := csvSafe(tt.in); got != tt.want {
-			t.Errorf("csvSafe(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestWriteJSON(t *testing.T) {
 	tests := []struct {
 		name string

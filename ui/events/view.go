@@ -25,6 +25,9 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/paging"
 )
 
 const (
@@ -101,9 +104,9 @@ type View struct {
 	query store.EventFilter // filters only; paging is added per query
 	gen   uint64            // bumped when the filters change: older answers are dropped
 
-	covered atomic.Int64 // every event up to this id is reflected in the loaded first page
-	queries atomic.Int64 // ListEvents calls made, so tests can see there is no query per cell
-	pending atomic.Int64 // background work not yet applied, so tests can wait for quiet
+	covered atomic.Int64  // every event up to this id is reflected in the loaded first page
+	queries atomic.Int64  // ListEvents calls made, so tests can see there is no query per cell
+	pending async.Tracker // background work not yet applied, so tests can wait for quiet
 
 	// UI goroutine only.
 	rows        []store.EventRow
@@ -197,29 +200,12 @@ func (v *View) Changed(c app.Change) {
 }
 
 // post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) {
-	v.pending.Add(1)
-	v.opt.do(func() {
-		defer v.pending.Add(-1)
-		fn()
-	})
-}
+func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
 
 // background runs work off the UI goroutine and then the function it
 // returns (if any) on the UI goroutine.
 func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Add(1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-		apply := work(ctx)
-		cancel()
-		v.opt.do(func() {
-			defer v.pending.Add(-1)
-			if apply != nil {
-				apply()
-			}
-		})
-	}()
+	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
 // list runs one page query and counts it.
@@ -289,12 +275,8 @@ func (v *View) merge(fresh []store.EventRow, latest int64) {
 		v.replace(fresh, latest)
 		return
 	}
-	top := v.rows[0].ID
-	n := 0
-	for n < len(fresh) && fresh[n].ID > top {
-		n++
-	}
-	if n == len(fresh) && len(fresh) == pageSize {
+	n, gap := paging.NewOnTop(v.rows, fresh, rowID, pageSize)
+	if gap {
 		// More new events than a page: there may be a gap between them
 		// and what is loaded, so start over from the newest.
 		v.replace(fresh, latest)
@@ -348,6 +330,9 @@ func (v *View) noteCovered(latest int64) {
 	}
 }
 
+// rowID is a row's id, for paging.
+func rowID(r store.EventRow) int64 { return r.ID }
+
 // loadMore fetches the page after the last loaded row. UI goroutine.
 func (v *View) loadMore() {
 	if !v.loaded || v.exhausted || v.loadingMore || len(v.rows) == 0 {
@@ -368,16 +353,9 @@ func (v *View) loadMore() {
 				v.fail(err)
 				return
 			}
-			last := v.rows[len(v.rows)-1].ID
-			for _, r := range rows {
-				if r.ID < last {
-					v.rows = append(v.rows, r)
-					last = r.ID
-				}
-			}
-			if len(rows) < pageSize {
-				v.exhausted = true
-			}
+			var short bool
+			v.rows, short = paging.AppendOlder(v.rows, rows, rowID, pageSize)
+			v.exhausted = v.exhausted || short
 			v.table.Refresh()
 			v.updateInfo()
 		}
@@ -557,8 +535,8 @@ func (v *View) build() {
 	v.search.SetPlaceHolder("Search snapshot name or id, reason")
 	v.search.OnChanged = v.searchChanged
 
-	exportCSV := widget.NewButton("Export CSV…", func() { v.askExport(formatCSV) })
-	exportJSON := widget.NewButton("Export JSON…", func() { v.askExport(formatJSON) })
+	exportCSV := widget.NewButton("Export CSV…", func() { v.askExport(export.CSV) })
+	exportJSON := widget.NewButton("Export JSON…", func() { v.askExport(export.JSON) })
 
 	v.info = widget.NewLabel("")
 	v.details = newDetails(v.selectEvent, func() {
@@ -638,41 +616,18 @@ const (
 	shortTimeLayout = "01-02 15:04:05"
 )
 
-// Export formats.
-const (
-	formatCSV  = "csv"
-	formatJSON = "json"
-)
-
 // askExport asks where to save the loaded, filtered events. UI goroutine.
 func (v *View) askExport(format string) {
 	rows := append([]store.EventRow(nil), v.rows...)
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, v.win)
-			return
-		}
-		if w == nil {
-			return // cancelled
-		}
-		v.export(w, format, rows)
-	}, v.win)
-	d.SetFileName("ipfwatch-events." + format)
-	d.Show()
+	export.Ask(v.win, "ipfwatch-events."+format, func(w io.WriteCloser) { v.export(w, format, rows) })
 }
 
 // export writes rows off the UI goroutine and reports a failure in a dialog.
 func (v *View) export(w io.WriteCloser, format string, rows []store.EventRow) {
 	v.background(func(context.Context) func() {
-		var err error
-		if format == formatJSON {
-			err = WriteJSON(w, rows)
-		} else {
-			err = WriteCSV(w, rows)
-		}
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
+		err := export.To(w, format,
+			func(w io.Writer) error { return WriteCSV(w, rows) },
+			func(w io.Writer) error { return WriteJSON(w, rows) })
 		if err == nil {
 			return nil
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -33,11 +35,11 @@ const (
 // They get ids 1 to 5 in this order.
 func samples(tb testing.TB) []listener.Delivery {
 	return []listener.Delivery{
-		delivery(tb, send.Payload{Status: "started", SnapshotID: snapA, SnapshotName: "site-A", Time: base}, base),
-		delivery(tb, send.Payload{Status: "completed", SnapshotID: snapA, SnapshotName: "site-A", Time: base.Add(10 * time.Minute)}, base.Add(10*time.Minute)),
-		delivery(tb, send.Payload{Type: "intent-verification", SnapshotID: snapA, Time: base.Add(12 * time.Minute)}, base.Add(12*time.Minute)),
-		delivery(tb, send.Payload{Status: "failed", SnapshotID: snapB, SnapshotName: "site-B", Reason: "out of memory", Time: base.Add(20 * time.Minute)}, base.Add(20*time.Minute)),
-		delivery(tb, send.Payload{Action: "load", SnapshotID: snapC, SnapshotName: "ipfwatch test", Test: true, Time: base.Add(30 * time.Minute)}, base.Add(30*time.Minute)),
+		uitest.Delivery(tb, send.Payload{Status: "started", SnapshotID: snapA, SnapshotName: "site-A", Time: base}, base),
+		uitest.Delivery(tb, send.Payload{Status: "completed", SnapshotID: snapA, SnapshotName: "site-A", Time: base.Add(10 * time.Minute)}, base.Add(10*time.Minute)),
+		uitest.Delivery(tb, send.Payload{Type: "intent-verification", SnapshotID: snapA, Time: base.Add(12 * time.Minute)}, base.Add(12*time.Minute)),
+		uitest.Delivery(tb, send.Payload{Status: "failed", SnapshotID: snapB, SnapshotName: "site-B", Reason: "out of memory", Time: base.Add(20 * time.Minute)}, base.Add(20*time.Minute)),
+		uitest.Delivery(tb, send.Payload{Action: "load", SnapshotID: snapC, SnapshotName: "ipfwatch test", Test: true, Time: base.Add(30 * time.Minute)}, base.Add(30*time.Minute)),
 	}
 }
 
@@ -59,8 +61,8 @@ func TestRowsAppear(t *testing.T) {
 	}
 	for _, s := range []string{"Time", "Snapshot", "Dups", "03-04 09:20:00", "site-B", "failed",
 		"intent-verification", snapA, "ipfwatch test", "test", "5 events"} {
-		if !hasLabel(w.Content(), s) {
-			t.Errorf("window shows no %q; labels: %q", s, labels(w.Content()))
+		if !uitest.ContainsLabel(w.Content(), s) {
+			t.Errorf("window shows no %q; labels: %q", s, uitest.Labels(w.Content()))
 		}
 	}
 	if got := v.queries.Load(); got != 1 {
@@ -117,8 +119,8 @@ func TestFiltersNarrow(t *testing.T) {
 			if v.queries.Load() == before {
 				t.Errorf("no query ran for the new filter")
 			}
-			if len(tt.want) == 0 && !hasLabel(w.Content(), "No events match the filters.") {
-				t.Errorf("empty result not explained; labels: %q", labels(w.Content()))
+			if len(tt.want) == 0 && !uitest.ContainsLabel(w.Content(), "No events match the filters.") {
+				t.Errorf("empty result not explained; labels: %q", uitest.Labels(w.Content()))
 			}
 		})
 	}
@@ -140,7 +142,7 @@ func TestSelectShowsDetails(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
 	v, w, q := newView(t, a, WithLocation(time.UTC))
-	if !hasLabel(w.Content(), "Select an event to see its details.") {
+	if !uitest.ContainsLabel(w.Content(), "Select an event to see its details.") {
 		t.Errorf("no placeholder before selection")
 	}
 
@@ -185,7 +187,7 @@ func TestSelectShowsDetails(t *testing.T) {
 	if self, ok := d.related.Objects[1].(*widget.Label); !ok || !strings.Contains(self.Text, "(this event)") {
 		t.Errorf("the shown event is not marked in the related list: %#v", d.related.Objects[1])
 	}
-	if !hasLabel(w.Content(), "Events of this snapshot") {
+	if !uitest.ContainsLabel(w.Content(), "Events of this snapshot") {
 		t.Errorf("related list has no title")
 	}
 
@@ -237,7 +239,7 @@ func TestDuplicateUpdatesRowAndDetails(t *testing.T) {
 func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, true)
-	first := insert(t, a, delivery(t, send.Payload{SnapshotName: "before", Time: time.Now()}, time.Now()))
+	first := insert(t, a, uitest.Delivery(t, send.Payload{SnapshotName: "before", Time: time.Now()}, time.Now()))
 	v, w, q := newView(t, a, WithLocation(time.UTC))
 	v.table.Select(widget.TableCellID{Row: 0, Col: 2})
 	settle(t, v, q)
@@ -249,15 +251,15 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	if err != nil || ans.Status != 200 {
 		t.Fatalf("send = %+v, %v; want 200", ans, err)
 	}
-	c := waitChange(t, ch, app.EventStored)
+	c := uitest.WaitChange(t, ch, app.EventStored)
 	v.Changed(c)
 	settle(t, v, q)
 
 	if len(v.rows) != 2 || v.rows[0].ID != c.ID || v.rows[0].SnapshotName != "live-1" {
 		t.Fatalf("rows = %+v, want the new event on top", rowIDs(v))
 	}
-	if !hasLabel(w.Content(), "live-1") {
-		t.Errorf("new event not drawn; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "live-1") {
+		t.Errorf("new event not drawn; labels: %q", uitest.Labels(w.Content()))
 	}
 	if v.selectedID != first || v.selectedRow != 1 || v.selectedCol != 2 {
 		t.Errorf("selection = event %d row %d col %d, want event %d kept on row 1 col 2",
@@ -279,7 +281,7 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	if ans, err := send.Signed(context.Background(), a.URL(), secret, body); err != nil || ans.Status != 200 {
 		t.Fatalf("resend = %+v, %v", ans, err)
 	}
-	v.Changed(waitChange(t, ch, app.EventDuplicate))
+	v.Changed(uitest.WaitChange(t, ch, app.EventDuplicate))
 	settle(t, v, q)
 	if v.rows[0].Duplicates != 1 {
 		t.Errorf("duplicates = %d, want 1", v.rows[0].Duplicates)
@@ -307,8 +309,8 @@ func TestPagingLoadsOnDemand(t *testing.T) {
 	if got := v.queries.Load(); got != 1 {
 		t.Errorf("queries after redraws = %d, want 1", got)
 	}
-	if !hasLabel(w.Content(), "200 events loaded; scroll down for older ones.") {
-		t.Errorf("info does not say more can be loaded; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "200 events loaded; scroll down for older ones.") {
+		t.Errorf("info does not say more can be loaded; labels: %q", uitest.Labels(w.Content()))
 	}
 
 	// Scrolling to the bottom loads exactly the next page, each time.
@@ -346,7 +348,7 @@ func TestPagingStopsAtTheEnd(t *testing.T) {
 	if v.queries.Load() != n {
 		t.Errorf("queried again after the last page")
 	}
-	if !hasLabel(w.Content(), "210 events") {
+	if !uitest.ContainsLabel(w.Content(), "210 events") {
 		t.Errorf("info = %q", v.info.Text)
 	}
 }
@@ -394,7 +396,7 @@ func TestExportWritesTheFilteredRows(t *testing.T) {
 	settle(t, v, q)
 
 	var out bufCloser
-	v.export(&out, formatCSV, v.rows)
+	v.export(&out, export.CSV, v.rows)
 	settle(t, v, q)
 	if !out.closed {
 		t.Errorf("export did not close the file")
@@ -405,7 +407,7 @@ func TestExportWritesTheFilteredRows(t *testing.T) {
 	}
 
 	var js bufCloser
-	v.export(&js, formatJSON, v.rows)
+	v.export(&js, export.JSON, v.rows)
 	settle(t, v, q)
 	var got []map[string]any
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil || len(got) != 3 {
@@ -427,7 +429,7 @@ func TestUntrustedTextStaysPlain(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, false)
 	name := "**bold** [link](http://x)\n# heading\u202e"
-	insert(t, a, delivery(t, send.Payload{SnapshotName: name, Time: base}, base))
+	insert(t, a, uitest.Delivery(t, send.Payload{SnapshotName: name, Time: base}, base))
 	v, w, q := newView(t, a, WithLocation(time.UTC))
 	if got := cellText(v.rows[0], 4, time.UTC); got != "**bold** [link](http://x)\uFFFD# heading\uFFFD" {
 		t.Errorf("cell = %q, want the name on one line with controls replaced", got)
@@ -437,8 +439,8 @@ func TestUntrustedTextStaysPlain(t *testing.T) {
 	if !strings.Contains(v.details.raw.Text, `"name": "**bold** [link](http://x)\n# heading\u202e"`) {
 		t.Errorf("raw JSON altered: %q", v.details.raw.Text)
 	}
-	if !hasLabel(w.Content(), "**bold** [link](http://x)") {
-		t.Errorf("name not shown as plain text; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "**bold** [link](http://x)") {
+		t.Errorf("name not shown as plain text; labels: %q", uitest.Labels(w.Content()))
 	}
 }
 
@@ -474,7 +476,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	a := sampleApp(t)
 	// A long name, requester and reason must not widen anything either.
 	long := strings.Repeat("long-snapshot-name-", 8)
-	insert(t, a, delivery(t, send.Payload{Type: "intent-verification", Status: "failed", SnapshotID: snapA,
+	insert(t, a, uitest.Delivery(t, send.Payload{Type: "intent-verification", Status: "failed", SnapshotID: snapA,
 		SnapshotName: long, Requester: "snapshot:discover", Reason: strings.Repeat("nowhitespace", 20),
 		Time: base.Add(40 * time.Minute)}, base.Add(40*time.Minute)))
 	v, w, q := newView(t, a, WithLocation(time.UTC))

@@ -1,23 +1,17 @@
 package failures
 
 import (
-	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 )
 
 // exportHeader names the CSV columns, in the order WriteCSV writes them.
 var exportHeader = []string{"id", "received_at", "remote_addr", "method", "path", "user_agent",
 	"size", "status", "reason", "hint", "likely_cause", "signature", "body_sha256", "headers", "body_preview"}
-
-// exportTime is how exports write times: UTC, to the millisecond.
-func exportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // headersJSON writes headers as one JSON object, keys sorted.
 func headersJSON(h map[string]string) string {
@@ -37,37 +31,13 @@ func headersJSON(h map[string]string) string {
 // spreadsheets from running them, and the body preview is escaped as the
 // view shows it.
 func WriteCSV(w io.Writer, rows []store.RejectionRow) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(exportHeader); err != nil {
-		return fmt.Errorf("export csv: %w", err)
-	}
-	rec := make([]string, 0, len(exportHeader))
-	for _, r := range rows {
+	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r store.RejectionRow) []string {
 		_, cause := classify(r)
-		rec = append(rec[:0], strconv.FormatInt(r.ID, 10), exportTime(r.ReceivedAt), r.RemoteAddr,
+		return append(rec, strconv.FormatInt(r.ID, 10), export.Time(r.ReceivedAt), r.RemoteAddr,
 			r.Method, r.Path, r.UserAgent, strconv.FormatInt(r.Size, 10), strconv.Itoa(r.Status),
 			r.Reason, r.Hint, cause, r.Signature, r.BodySHA256, headersJSON(r.Headers),
 			Preview(r.BodyPreview, r.Size))
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("export csv: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("export csv: %w", err)
-	}
-	return nil
-}
-
-// csvSafe defuses a cell a spreadsheet would otherwise run as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	})
 }
 
 // exportRejection is one refused delivery in a JSON export.
@@ -99,16 +69,11 @@ func WriteJSON(w io.Writer, rows []store.RejectionRow) error {
 			h = map[string]string{}
 		}
 		out = append(out, exportRejection{
-			ID: r.ID, ReceivedAt: exportTime(r.ReceivedAt), RemoteAddr: r.RemoteAddr, Method: r.Method,
+			ID: r.ID, ReceivedAt: export.Time(r.ReceivedAt), RemoteAddr: r.RemoteAddr, Method: r.Method,
 			Path: r.Path, UserAgent: r.UserAgent, Size: r.Size, Status: r.Status, Reason: r.Reason,
 			Hint: r.Hint, LikelyCause: cause, Signature: r.Signature, BodySHA256: r.BodySHA256,
 			Headers: h, BodyPreview: Preview(r.BodyPreview, r.Size),
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("export json: %w", err)
-	}
-	return nil
+	return export.WriteJSON(w, out)
 }

@@ -30,6 +30,9 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/paging"
 )
 
 const (
@@ -88,10 +91,10 @@ type View struct {
 	win fyne.Window
 	opt options
 
-	covered atomic.Int64 // every rejection up to this id is reflected in the loaded first page
-	queries atomic.Int64 // ListRejections calls made
-	pending atomic.Int64 // background work not yet applied, so tests can wait for quiet
-	gen     uint64       // UI goroutine: bumped by a full reload; older answers are dropped
+	covered atomic.Int64  // every rejection up to this id is reflected in the loaded first page
+	queries atomic.Int64  // ListRejections calls made
+	pending async.Tracker // background work not yet applied, so tests can wait for quiet
+	gen     uint64        // UI goroutine: bumped by a full reload; older answers are dropped
 
 	// UI goroutine only.
 	rows        []store.RejectionRow
@@ -167,28 +170,12 @@ func (v *View) Changed(c app.Change) {
 }
 
 // post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) {
-	v.pending.Add(1)
-	v.opt.do(func() {
-		defer v.pending.Add(-1)
-		fn()
-	})
-}
+func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
 
-// background runs work off the UI goroutine, then what it returns on it.
+// background runs work off the UI goroutine and then the function it
+// returns (if any) on the UI goroutine.
 func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Add(1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-		apply := work(ctx)
-		cancel()
-		v.opt.do(func() {
-			defer v.pending.Add(-1)
-			if apply != nil {
-				apply()
-			}
-		})
-	}()
+	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
 func (v *View) list(ctx context.Context, f store.RejectionFilter) ([]store.RejectionRow, error) {
@@ -246,13 +233,9 @@ func (v *View) applyFirst(gen uint64, latest int64, fresh []store.RejectionRow, 
 		v.updateInfo()
 		return
 	}
-	top := v.rows[0].ID
-	n := 0
-	for n < len(fresh) && fresh[n].ID > top {
-		n++
-	}
+	n, gap := paging.NewOnTop(v.rows, fresh, rowID, pageSize)
 	switch {
-	case n == len(fresh) && len(fresh) == pageSize:
+	case gap:
 		// More new refusals than a page: start over from the newest.
 		v.gen++
 		v.rows, v.exhausted, v.loadingMore = fresh, false, false
@@ -266,6 +249,9 @@ func (v *View) applyFirst(gen uint64, latest int64, fresh []store.RejectionRow, 
 	}
 	v.updateInfo()
 }
+
+// rowID is a row's id, for paging.
+func rowID(r store.RejectionRow) int64 { return r.ID }
 
 // loadMore fetches the page after the last loaded row. UI goroutine.
 func (v *View) loadMore() {
@@ -286,16 +272,9 @@ func (v *View) loadMore() {
 				v.fail(err)
 				return
 			}
-			last := v.rows[len(v.rows)-1].ID
-			for _, r := range rows {
-				if r.ID < last {
-					v.rows = append(v.rows, r)
-					last = r.ID
-				}
-			}
-			if len(rows) < pageSize {
-				v.exhausted = true
-			}
+			var short bool
+			v.rows, short = paging.AppendOlder(v.rows, rows, rowID, pageSize)
+			v.exhausted = v.exhausted || short
 			v.table.Refresh()
 			v.updateInfo()
 		}
@@ -410,8 +389,8 @@ func (v *View) build() {
 	v.banner = container.NewStack(bg, container.NewVBox(v.bannerTitle, v.bannerCause))
 	v.banner.Hide()
 
-	exportCSV := widget.NewButton("Export CSV…", func() { v.askExport(formatCSV) })
-	exportJSON := widget.NewButton("Export JSON…", func() { v.askExport(formatJSON) })
+	exportCSV := widget.NewButton("Export CSV…", func() { v.askExport(export.CSV) })
+	exportJSON := widget.NewButton("Export JSON…", func() { v.askExport(export.JSON) })
 	toolbar := container.NewHBox(layout.NewSpacer(), exportCSV, exportJSON)
 
 	v.info = widget.NewLabel("")
@@ -565,41 +544,18 @@ func Headers(h map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Export formats.
-const (
-	formatCSV  = "csv"
-	formatJSON = "json"
-)
-
 // askExport asks where to save the loaded refusals. UI goroutine.
 func (v *View) askExport(format string) {
 	rows := append([]store.RejectionRow(nil), v.rows...)
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, v.win)
-			return
-		}
-		if w == nil {
-			return
-		}
-		v.export(w, format, rows)
-	}, v.win)
-	d.SetFileName("ipfwatch-signature-failures." + format)
-	d.Show()
+	export.Ask(v.win, "ipfwatch-signature-failures."+format, func(w io.WriteCloser) { v.export(w, format, rows) })
 }
 
 // export writes rows off the UI goroutine and reports a failure in a dialog.
 func (v *View) export(w io.WriteCloser, format string, rows []store.RejectionRow) {
 	v.background(func(context.Context) func() {
-		var err error
-		if format == formatJSON {
-			err = WriteJSON(w, rows)
-		} else {
-			err = WriteCSV(w, rows)
-		}
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
+		err := export.To(w, format,
+			func(w io.Writer) error { return WriteCSV(w, rows) },
+			func(w io.Writer) error { return WriteJSON(w, rows) })
 		if err == nil {
 			return nil
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 // now is the injected clock of the fixed-data tests.
@@ -42,8 +44,8 @@ func TestRowsAndDetails(t *testing.T) {
 	}
 	for _, s := range []string{"Time", "Remote address", "Reason", "Hint", "03-04 10:00:00",
 		"192.0.2.20:41000", "Invalid message signature", "header missing", "matches the previous secret", "2 refused deliveries"} {
-		if !hasLabel(w.Content(), s) {
-			t.Errorf("window shows no %q; labels %q", s, labels(w.Content()))
+		if !uitest.ContainsLabel(w.Content(), s) {
+			t.Errorf("window shows no %q; labels %q", s, uitest.Labels(w.Content()))
 		}
 	}
 
@@ -82,8 +84,8 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	if v.banner.Visible() {
 		t.Fatalf("banner shown with no failures")
 	}
-	if !hasLabel(w.Content(), "No refused deliveries.") {
-		t.Errorf("empty view not explained; labels %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "No refused deliveries.") {
+		t.Errorf("empty view not explained; labels %q", uitest.Labels(w.Content()))
 	}
 
 	ch, cancel := a.Subscribe()
@@ -95,7 +97,7 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	if err != nil || ans.Status != 400 {
 		t.Fatalf("send = %+v, %v; want 400", ans, err)
 	}
-	c := waitChange(t, ch, app.RejectionRecorded)
+	c := uitest.WaitChange(t, ch, app.RejectionRecorded)
 	v.Changed(c)
 	settle(t, v, q)
 
@@ -104,8 +106,8 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	}
 	for _, s := range []string{"Invalid message signature", listener.HintTrailingNewline, "1 delivery was refused in the last 24 hours.",
 		"Likely cause: " + CauseTrailingNewline} {
-		if !hasLabel(w.Content(), s) {
-			t.Errorf("window shows no %q; labels %q", s, labels(w.Content()))
+		if !uitest.ContainsLabel(w.Content(), s) {
+			t.Errorf("window shows no %q; labels %q", s, uitest.Labels(w.Content()))
 		}
 	}
 	n := v.queries.Load()
@@ -124,7 +126,7 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	if ans, err := send.Do(context.Background(), nil, a.URL(), body, ""); err != nil || ans.Status != 400 {
 		t.Fatalf("send = %+v, %v; want 400", ans, err)
 	}
-	v.Changed(waitChange(t, ch, app.RejectionRecorded))
+	v.Changed(uitest.WaitChange(t, ch, app.RejectionRecorded))
 	settle(t, v, q)
 	if len(v.rows) != 2 || v.selectedID != c.ID || v.selectedRow != 1 {
 		t.Errorf("rows %v, selection %d row %d; want 2 rows and %d kept on row 1", rowIDs(v), v.selectedID, v.selectedRow, c.ID)
@@ -238,7 +240,7 @@ func TestExportFromView(t *testing.T) {
 	v, w, q := newView(t, a, WithNow(fixedNow))
 
 	var out bufCloser
-	v.export(&out, formatJSON, v.rows)
+	v.export(&out, export.JSON, v.rows)
 	settle(t, v, q)
 	var got []exportRejection
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 2 || !out.closed {
@@ -248,7 +250,7 @@ func TestExportFromView(t *testing.T) {
 		t.Errorf("first exported = %+v, want rejection 2 with its cause", got[0])
 	}
 	var csvOut bufCloser
-	v.export(&csvOut, formatCSV, v.rows)
+	v.export(&csvOut, export.CSV, v.rows)
 	settle(t, v, q)
 	if n := strings.Count(csvOut.String(), "\n"); n != 3 {
 		t.Errorf("CSV export has %d lines, want 3:\n%s", n, csvOut.String())

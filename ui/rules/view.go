@@ -14,7 +14,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -25,6 +24,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 )
 
 // queryTimeout bounds one read or save.
@@ -68,7 +68,7 @@ type View struct {
 	win fyne.Window
 	opt options
 
-	pending atomic.Int64 // background work not yet applied, so tests can wait for quiet
+	pending async.Tracker // background work not yet applied, so tests can wait for quiet
 
 	// UI goroutine only.
 	rules    []remediation.Rule
@@ -126,29 +126,12 @@ func (v *View) Changed(c app.Change) {
 }
 
 // post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) {
-	v.pending.Add(1)
-	v.opt.do(func() {
-		defer v.pending.Add(-1)
-		fn()
-	})
-}
+func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
 
 // background runs work off the UI goroutine and then the function it
 // returns (if any) on the UI goroutine.
 func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Add(1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-		apply := work(ctx)
-		cancel()
-		v.opt.do(func() {
-			defer v.pending.Add(-1)
-			if apply != nil {
-				apply()
-			}
-		})
-	}()
+	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
 // applyRules shows the rules in force and why the file is not, if it is

@@ -19,6 +19,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -74,8 +75,8 @@ func TestAddRuleThroughTheForm(t *testing.T) {
 	if len(v.rules) != 1 || v.rules[0].Name != "fix-ntp" || v.rules[0].Enabled {
 		t.Fatalf("rules at start = %+v, want the disabled example", v.rules)
 	}
-	if !containsLabel(w.Content(), "Rules file: "+path) {
-		t.Errorf("rules path not shown; labels: %q", labels(w.Content()))
+	if !uitest.ContainsLabel(w.Content(), "Rules file: "+path) {
+		t.Errorf("rules path not shown; labels: %q", uitest.Labels(w.Content()))
 	}
 
 	test.Tap(v.addBtn)
@@ -111,8 +112,8 @@ func TestAddRuleThroughTheForm(t *testing.T) {
 	}
 	for _, s := range []string{"restart-collector", "enabled", "type=snapshot action=discover status=failed requester=cron",
 		`/home/me/bin/restart.sh --snapshot {{snapshotId}} two words`} {
-		if !hasLabel(v.table, s) {
-			t.Errorf("table lacks %q; labels: %q", s, labels(v.table))
+		if !uitest.HasLabel(v.table, s) {
+			t.Errorf("table lacks %q; labels: %q", s, uitest.Labels(v.table))
 		}
 	}
 	if !strings.HasPrefix(v.status.Text, "Saved rule restart-collector") {
@@ -198,8 +199,8 @@ func TestEditToggleDelete(t *testing.T) {
 	if on, _ := remediation.LoadRules(path); len(on) != 1 || !on[0].Enabled {
 		t.Errorf("after Enable the file holds %+v", on)
 	}
-	if v.toggleBtn.Text != "Disable" || !hasLabel(v.table, "enabled") {
-		t.Errorf("toggle now %q; table labels %q", v.toggleBtn.Text, labels(v.table))
+	if v.toggleBtn.Text != "Disable" || !uitest.HasLabel(v.table, "enabled") {
+		t.Errorf("toggle now %q; table labels %q", v.toggleBtn.Text, uitest.Labels(v.table))
 	}
 
 	test.Tap(v.deleteBtn)
@@ -207,7 +208,7 @@ func TestEditToggleDelete(t *testing.T) {
 	if dlg == nil {
 		t.Fatalf("Delete… asked nothing")
 	}
-	test.Tap(button(t, dlg, "Delete"))
+	test.Tap(uitest.Button(t, dlg, "Delete"))
 	settle(t, v, q)
 	if on, err := remediation.LoadRules(path); err != nil || len(on) != 0 {
 		t.Errorf("after delete the file holds %+v (%v)", on, err)
@@ -252,7 +253,7 @@ func TestReloadAndBannerOnInvalidFile(t *testing.T) {
 		!strings.Contains(v.banner.Text, "last valid rules stay in force") {
 		t.Errorf("banner = %q (visible %v)", v.banner.Text, v.banner.Visible())
 	}
-	if len(v.rules) != 1 || v.rules[0].Name != "from-git" || !hasLabel(w.Content(), "from-git") {
+	if len(v.rules) != 1 || v.rules[0].Name != "from-git" || !uitest.HasLabel(w.Content(), "from-git") {
 		t.Errorf("the last valid rules are not listed: %+v", v.rules)
 	}
 
@@ -300,8 +301,8 @@ func TestTestAgainstEvent(t *testing.T) {
 		t.Errorf("verdict = %q", tr.verdict.Text)
 	}
 	for _, want := range []string{"/opt/fix.sh", "--snapshot", snap, "--event", "MODE=failed", "/opt", "24h after it is proposed"} {
-		if !hasLabel(tr.plan, want) {
-			t.Errorf("plan lacks %q; labels: %q", want, labels(tr.plan))
+		if !uitest.HasLabel(tr.plan, want) {
+			t.Errorf("plan lacks %q; labels: %q", want, uitest.Labels(tr.plan))
 		}
 	}
 

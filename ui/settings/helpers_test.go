@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 type discardSender struct{}
@@ -64,69 +64,24 @@ func openApp(t *testing.T, o app.Options, secret string) *app.App {
 
 // newView builds the view in a 1000x650 test window, with its UI work
 // queued for the test goroutine.
-func newView(t *testing.T, a *app.App) (*View, *uiQueue, fyne.Window) {
+func newView(t *testing.T, a *app.App) (*View, *uitest.Mailbox, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
 	w := test.NewWindow(nil)
 	t.Cleanup(w.Close)
 	v := New(a, w)
-	q := &uiQueue{}
-	v.do = q.do
+	q := &uitest.Mailbox{}
+	v.do = q.Do
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(1000, 650))
 	return v, q, w
 }
 
-// uiQueue stands in for the driver's main-thread queue: background
-// goroutines post to it and the test goroutine runs what was posted.
-type uiQueue struct {
-	mu  sync.Mutex
-	fns []func()
-}
-
-func (q *uiQueue) do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, f)
-	q.mu.Unlock()
-}
-
-func (q *uiQueue) drain() {
-	for {
-		q.mu.Lock()
-		fns := q.fns
-		q.fns = nil
-		q.mu.Unlock()
-		if len(fns) == 0 {
-			return
-		}
-		for _, f := range fns {
-			f()
-		}
-	}
-}
-
-// waitFor drains the queue until cond holds; the deadline is generous
-// because the machines are small and shared, not a performance goal.
-func (q *uiQueue) waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		q.drain()
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // saveAndWait taps Save and waits until the view reports the outcome.
-func saveAndWait(t *testing.T, v *View, q *uiQueue) {
+func saveAndWait(t *testing.T, v *View, q *uitest.Mailbox) {
 	t.Helper()
 	test.Tap(v.save)
-	q.waitFor(t, "Save to finish", func() bool { return !v.save.Disabled() })
+	q.WaitFor(t, "Save to finish", func() bool { return !v.save.Disabled() })
 }
 
 // freePort returns a loopback port nobody listens on right now.

@@ -71,7 +71,7 @@ func TestSaveRejectsInvalidInputAndSavesNothing(t *testing.T) {
 
 			tt.edit(v)
 			test.Tap(v.save)
-			q.drain()
+			q.Drain()
 
 			for field, e := range v.errs {
 				want, bad := tt.want[field]
@@ -323,7 +323,7 @@ func TestChangedFollowsTheListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Changed(app.Change{Kind: app.StateChanged})
-	q.drain()
+	q.Drain()
 	if want := fmt.Sprintf("The listener is bound to 127.0.0.1:%s.", port); v.addr.Text != want {
 		t.Errorf("addr line = %q, want %q", v.addr.Text, want)
 	}
@@ -371,7 +371,7 @@ func TestRevertDropsEdits(t *testing.T) {
 		t.Fatal("no error for the bad path")
 	}
 	test.Tap(v.revert)
-	q.waitFor(t, "the saved values back", func() bool { return v.path.Text == "/ipfabric" && v.secret.Text == "s3cret" })
+	q.WaitFor(t, "the saved values back", func() bool { return v.path.Text == "/ipfabric" && v.secret.Text == "s3cret" })
 	if v.errs[fPath].Visible() {
 		t.Error("the path error survived Revert")
 	}
