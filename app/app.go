@@ -123,7 +123,9 @@ func Open(o Options) (*App, error) {
 	if sender == nil {
 		sender = &notify.Beeep{AppName: "ipfwatch"}
 	}
-	a.center = notify.NewCenter(sender, notify.Options{Now: o.Now, Logger: o.Logger})
+	a.center = notify.NewCenter(sender, notify.Options{Now: o.Now, Logger: o.Logger,
+		// The status bar shows the last notification failure: tell it.
+		OnHealth: func(error) { a.publish(Change{Kind: StateChanged}) }})
 	a.applyNotifyToggles(a.effective)
 
 	a.rem, err = remediation.NewManager(st, remediation.Options{

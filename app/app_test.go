@@ -256,6 +256,15 @@ func TestApplySettings(t *testing.T) {
 	if err != nil || ans.Status != 200 {
 		t.Fatalf("after path change: %v %v", ans, err)
 	}
+	// The remediation runner's limit follows too.
+	more := good
+	more.MaxConcurrentRuns = 5
+	if err := f.a.ApplySettings(more); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.a.Remediation().MaxConcurrent(); got != 5 {
+		t.Errorf("runs at once after Settings: %d, want 5", got)
+	}
 	saved, err := config.LoadSettings(config.SettingsFile(f.dir))
 	if err != nil || saved.Path != "/hooks/ipf" || saved.MaxAge != config.Duration(2*time.Hour) {
 		t.Errorf("saved %+v %v", saved, err)

@@ -163,10 +163,15 @@ func (a *App) ApplySettings(s config.Settings) error {
 	}
 	a.mu.Unlock()
 	a.applyNotifyToggles(eff)
+	a.rem.SetMaxConcurrent(eff.MaxConcurrentRuns)
 	if err := a.reloadSecrets(); err != nil {
 		return err
 	}
-	a.handler.Store(a.newHandler(eff))
+	if eff.Path != old.Path || eff.MaxAge != old.MaxAge {
+		// A new handler only when what it checks changed: it also holds
+		// the per-address failure limiter and the counters.
+		a.handler.Store(a.newHandler(eff))
+	}
 	// Before Start nothing binds (Start will, with these settings), and
 	// after Shutdown nothing may.
 	running := a.started.Load() && !a.stopped.Load()

@@ -21,6 +21,10 @@ type Options struct {
 	FailureInterval time.Duration
 	// Logger receives delivery failures; nil means slog.Default().
 	Logger *slog.Logger
+	// OnHealth, if set, is called (from the sending goroutine, outside any
+	// lock) when sending starts failing or works again, so a status bar can
+	// show LastError without polling.
+	OnHealth func(err error)
 }
 
 // ErrBacklog is remembered as the last error when notifications pile up
@@ -52,6 +56,7 @@ type Center struct {
 	window          time.Duration
 	failureInterval time.Duration
 	log             *slog.Logger
+	onHealth        func(error)
 
 	queue      chan Notification // to the sending goroutine
 	wake       chan struct{}     // nudges the timer goroutine after a change
@@ -85,6 +90,7 @@ func NewCenter(s Sender, o Options) *Center {
 		window:          o.Window,
 		failureInterval: o.FailureInterval,
 		log:             o.Logger,
+		onHealth:        o.OnHealth,
 		queue:           make(chan Notification, queueSize),
 		wake:            make(chan struct{}, 1),
 		stop:            make(chan struct{}),
@@ -344,12 +350,16 @@ func (c *Center) sendLoop() {
 			c.log.Warn("desktop notification failed", "title", n.Title, "err", err)
 		}
 		c.mu.Lock()
+		changed := (c.lastErr == nil) != (err == nil)
 		c.lastErr = err
 		c.inflight--
 		if c.inflight == 0 {
 			c.idle.Broadcast()
 		}
 		c.mu.Unlock()
+		if changed && c.onHealth != nil {
+			c.onHealth(err)
+		}
 	}
 }
 

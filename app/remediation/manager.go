@@ -246,6 +246,29 @@ func (m *Manager) Rules() []Rule {
 	return out
 }
 
+// SetMaxConcurrent changes how many runs may go at once (Settings applies
+// it without a restart). Runs already going are not stopped when it
+// shrinks; queued ones wait for a free slot. n < 1 means 1.
+func (m *Manager) SetMaxConcurrent(n int) {
+	if n < 1 {
+		n = 1
+	}
+	m.mu.Lock()
+	m.o.MaxConcurrent = n
+	m.mu.Unlock()
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// MaxConcurrent is how many runs may go at once.
+func (m *Manager) MaxConcurrent() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.o.MaxConcurrent
+}
+
 // HasEnabledRules reports whether any rule can match an event on its own,
 // so the caller can skip reading the event back when none can.
 func (m *Manager) HasEnabledRules() bool {
