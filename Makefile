@@ -8,7 +8,7 @@ BIN := bin/ipfwatch
 # app, and to run the tests (a real X server, session bus and notification daemon).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev
 RUN_PKGS := libgl1-mesa-dri dbus dbus-x11 libnotify-bin
-TEST_PKGS := xvfb xauth dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
+TEST_PKGS := curl xvfb xauth dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
 
 .PHONY: all deps deps-test build run test vet fmt-check bench load measure screenshots clean
 

@@ -28,7 +28,9 @@ type GUI func(a *app.App, log *slog.Logger) int
 // Env is what a command sees of its process; tests fill it in.
 type Env struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
+	// Stdin is standard input; nil means os.Stdin.
+	Stdin  io.Reader
+	Getenv func(string) string
 	// GUI starts the tray app; nil means this binary has none.
 	GUI GUI
 	// Signals delivers interrupt/terminate; nil means os/signal's.
@@ -60,6 +62,7 @@ func init() {
 		{name: "reject", args: "ID [--comment TEXT]", summary: "reject a pending proposal", setup: rejectFlags},
 		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
 		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
+		{name: "secret", args: "[--generate | --set-stdin]", summary: "show where the webhook secret comes from, or store a new one", setup: secretFlags},
 		{name: "version", summary: "print the version", setup: plain(runVersion)},
 	}
 }
@@ -240,7 +243,9 @@ func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
-	a, err := openApp(e, c, fs, log, false, true)
+	// The keyring too, so a secret set in the tray app's Settings serves
+	// here; NewSecretStore skips it where there is no session bus.
+	a, err := openApp(e, c, fs, log, true, true)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
@@ -281,12 +286,13 @@ func runVersion(e *Env, _ *common, _ *flag.FlagSet, _ []string) int {
 	return 0
 }
 
-// secretFor finds the current secret the way the listener does, without
-// touching the keyring (a CLI must not autolaunch a bus).
+// secretFor finds the current secret the way the listener does: the
+// environment, the keyring (only where a session bus exists, so nothing is
+// autolaunched), the 0600 file.
 func secretFor(c *common, getenv func(string) string) string {
 	if v := getenv(config.EnvSecret); v != "" {
 		return v
 	}
-	v, _, _ := config.NewSecretStore(c.dataDir, false).Get(config.Current)
+	v, _, _ := config.NewSecretStore(c.dataDir, true).Get(config.Current)
 	return v
 }

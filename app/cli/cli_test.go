@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +149,43 @@ func TestHeadlessFallbackNeedsNoDisplay(t *testing.T) {
 		GUI: func(*app.App, *slog.Logger) int { guiCalled = true; return 0 }})
 	if guiCalled || code == 0 || !strings.Contains(errOut.String(), "no display") {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestSecretCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"IPFWATCH_DATA_DIR": dir}
+	run := func(stdin string, args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := Run(args, Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin), Getenv: func(k string) string { return env[k] }})
+		return out.String(), errOut.String(), code
+	}
+	out, _, code := run("", "secret")
+	if code != 0 || !strings.Contains(out, "current secret: not set") {
+		t.Fatalf("no secret yet: %d %q", code, out)
+	}
+	out, _, code = run("first-secret\n", "secret", "--set-stdin")
+	if code != 0 || !strings.Contains(out, "stored in the") {
+		t.Fatalf("--set-stdin: %d %q", code, out)
+	}
+	out, _, code = run("", "secret", "--generate")
+	generated := strings.TrimSpace(out)
+	if code != 0 || len(generated) != 64 {
+		t.Fatalf("--generate: %d %q", code, out)
+	}
+	// Showing never prints a value; the old secret became the previous one.
+	out, _, _ = run("", "secret")
+	if strings.Contains(out, generated) || strings.Contains(out, "first-secret") ||
+		!strings.Contains(out, "current secret: set (64 characters)") || !strings.Contains(out, "previous secret: set (12 characters)") {
+		t.Errorf("secret shows %q", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "secret.current"))
+	if err != nil || strings.TrimSpace(string(b)) != generated {
+		t.Errorf("stored %q %v", b, err)
+	}
+	// The environment wins, so storing under it is refused.
+	env["IPF_WEBHOOK_SECRET"] = "x"
+	if _, errOut, code := run("", "secret", "--generate"); code != 1 || !strings.Contains(errOut, "IPF_WEBHOOK_SECRET") {
+		t.Errorf("under the environment: %d %q", code, errOut)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -152,6 +153,20 @@ func TestSendFindsTheListener(t *testing.T) {
 		out.Reset()
 		if code := Run([]string{"send", "--data-dir", dir, "--url", url, "--insecure"}, Env{Stdout: &out, Stderr: &errOut, Getenv: noDisplayEnv(nil)}); code != 0 {
 			t.Errorf("--insecure: exit %d, stderr %q", code, errOut.String())
+		}
+		// The printed curl command works as printed: it pins our
+		// certificate's key, so the repeat of the delivery just sent is
+		// answered as a duplicate over TLS.
+		out.Reset()
+		code = Run([]string{"send", "--curl", "--data-dir", dir, "--listen", a.Addr(), "--tls-cert", cert, "--tls-key", key},
+			Env{Stdout: &out, Stderr: &errOut, Getenv: noDisplayEnv(nil)})
+		lines := strings.SplitN(out.String(), "\n", 2)
+		if code != 0 || !strings.Contains(lines[0], "--pinnedpubkey") {
+			t.Fatalf("send --curl: exit %d, stdout %q", code, out.String())
+		}
+		got, err := exec.Command("/bin/sh", "-c", lines[0]).CombinedOutput()
+		if err != nil || !strings.Contains(string(got), `"result":"duplicate"`) {
+			t.Errorf("printed curl command: %v: %s", err, got)
 		}
 	})
 }

@@ -63,7 +63,15 @@ func runSend(e *Env, c *common, fs *flag.FlagSet, o sendOpts, args []string) int
 		url = scheme + "://" + app.LocalHostPort(eff.Listen) + eff.Path
 	}
 	var client *http.Client
+	var curlOpts []string
 	if strings.HasPrefix(strings.ToLower(url), "https:") {
+		if o.insecure {
+			curlOpts = []string{"-k"}
+		} else if eff.TLSCert != "" {
+			if opts, err := send.CurlPin(eff.TLSCert); err == nil {
+				curlOpts = opts
+			}
+		}
 		tlsOpts := send.TLSOptions{Insecure: o.insecure}
 		if eff.TLSCert != "" {
 			pins, err := send.PinnedFromFile(eff.TLSCert)
@@ -92,7 +100,7 @@ func runSend(e *Env, c *common, fs *flag.FlagSet, o sendOpts, args []string) int
 	}
 	sig := listener.Sign(body, signWith)
 	if o.curl {
-		fmt.Fprintln(e.Stdout, send.Curl(url, body, sig))
+		fmt.Fprintln(e.Stdout, send.Curl(url, body, sig, curlOpts...))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()

@@ -7,8 +7,10 @@ package send
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -122,9 +124,15 @@ func Signed(ctx context.Context, url, secret string, body []byte) (Answer, error
 // Curl returns the equivalent curl command. The body is passed with
 // --data-binary so curl sends it byte for byte, as the signature requires;
 // every argument is single-quoted for a POSIX shell.
-func Curl(url string, body []byte, sig string) string {
+//
+// options are extra curl options, quoted like the rest (CurlPin gives the
+// ones that trust exactly ipfwatch's own certificate).
+func Curl(url string, body []byte, sig string, options ...string) string {
 	var b strings.Builder
 	b.WriteString("curl -sS -X POST -H 'Content-Type: application/json'")
+	for _, o := range options {
+		b.WriteString(" " + shellQuote(o))
+	}
 	if sig != "" {
 		b.WriteString(" -H " + shellQuote("X-IPF-Signature: "+sig))
 	}
@@ -191,6 +199,23 @@ func verifyPeer(cs tls.ConnectionState, host string, o TLSOptions) error {
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Intermediates: inter})
 	return err
+}
+
+// CurlPin returns the curl options that trust exactly the public key of the
+// first certificate in certFile, as the Go client does with Pinned: -k turns
+// off the chain and name checks (a self-signed loopback certificate has
+// neither), --pinnedpubkey then refuses any other key.
+func CurlPin(certFile string) ([]string, error) {
+	ders, err := PinnedFromFile(certFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(ders[0])
+	if err != nil {
+		return nil, fmt.Errorf("parse certificate: %w", err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return []string{"-k", "--pinnedpubkey", "sha256//" + base64.StdEncoding.EncodeToString(sum[:])}, nil
 }
 
 // PinnedFromFile reads the certificates of a PEM file (a listener's
