@@ -215,6 +215,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.runCtx = ctx
 	a.restartRetentionLocked(retentionOf(a.effective))
 	a.mu.Unlock()
+	a.wg.Add(1)
+	go a.watchSecretFiles(ctx)
 	if !a.opts.NoRunner {
 		if err := a.rem.Start(ctx); err != nil {
 			return fmt.Errorf("start remediation runner: %w", err)

@@ -392,3 +392,30 @@ func BenchmarkHandlerPath(b *testing.B) {
 		}
 	})
 }
+
+// TestSecretFileChangeApplies: a secret stored by another process (the
+// `ipfwatch secret` command writes the 0600 file) is in force in a running
+// app within seconds, without a restart.
+func TestSecretFileChangeApplies(t *testing.T) {
+	f := newApp(t, true)
+	ch, cancel := f.a.Subscribe()
+	defer cancel()
+	other := config.NewSecretStore(f.dir, false)
+	if _, err := other.Set(config.Current, "rotated-by-cli"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ans, err := send.Signed(context.Background(), f.a.URL(), "rotated-by-cli", send.Body(send.Payload{}))
+		if err == nil && ans.Status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new secret not in force after 15 s: %v %v", ans, err)
+		}
+		select {
+		case <-ch:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -79,7 +79,7 @@ func secretFlags(fs *flag.FlagSet) runner {
 		}
 		if *generate {
 			fmt.Fprintf(e.Stdout, "%s\n", secret)
-			fmt.Fprintf(e.Stderr, "stored in the %s; paste it into IP Fabric (Settings > Integration > Webhooks). A running ipfwatch picks it up on restart.\n", src)
+			fmt.Fprintf(e.Stderr, "stored in the %s; paste it into IP Fabric (Settings > Integration > Webhooks). A running ipfwatch puts it in force within seconds.\n", src)
 		} else {
 			fmt.Fprintf(e.Stdout, "stored in the %s\n", src)
 		}
