@@ -129,13 +129,18 @@ func TestE2ETray(t *testing.T) {
 // clickTaken clicks the tray menu item labelled label. The app rebuilds its
 // menu when its state changes, and systray drops a click on an item ID that
 // a rebuild has just replaced, logging "no menu item with ID N"; such a
-// click is repeated with a freshly read menu, so the action runs once.
+// click is repeated with a freshly read menu, so the action runs once. A
+// menu read in the middle of a rebuild can lack the item: it is read again.
 func clickTaken(t *testing.T, sess *desktoptest.Session, item, label string, log *syncBuffer) {
 	t.Helper()
-	for try := 0; try < 5; try++ {
+	for try := 0; try < 10; try++ {
 		dropped := strings.Count(log.String(), "no menu item with ID")
 		if err := sess.ClickLabel(item, label); err != nil {
-			t.Fatal(err)
+			if try == 9 {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			continue
 		}
 		time.Sleep(500 * time.Millisecond)
 		if strings.Count(log.String(), "no menu item with ID") == dropped {
