@@ -55,8 +55,10 @@ type App struct {
 	saved     config.Settings // as in settings.json
 	effective config.Settings // saved + overrides
 	secretSet atomic.Pointer[listener.SecretSet]
-	srv       *server
-	listenErr error
+	// secretStamp is secretFilesStamp as of the last read of the secrets.
+	secretStamp atomic.Value
+	srv         *server
+	listenErr   error
 
 	// bindMu serialises binds and Shutdown, so two settings changes never
 	// bind at once and nothing binds after Shutdown.
@@ -186,6 +188,7 @@ var NotifyKinds = []struct {
 // reloadSecrets reads both secrets and the rotation window into the set the
 // listener consults on every request.
 func (a *App) reloadSecrets() error {
+	a.secretStamp.Store(a.secretFilesStamp())
 	cur, _, err := a.secrets.Get(config.Current)
 	if err != nil {
 		return err

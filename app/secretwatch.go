@@ -16,20 +16,12 @@ const secretPollEvery = 2 * time.Second
 // restart. Only the 0600 files are watched: they are what a headless setup
 // uses, and a stat costs nothing, where asking the keyring every few
 // seconds would be a D-Bus round trip.
+//
+// reloadSecrets records the files' stamp just before it reads them, so any
+// change after that read, even one made before this goroutine first looks,
+// shows as a different stamp.
 func (a *App) watchSecretFiles(ctx context.Context) {
 	defer a.wg.Done()
-	names := []string{"secret.current", "secret.previous"}
-	stamp := func() string {
-		var s string
-		for _, n := range names {
-			if fi, err := os.Stat(filepath.Join(a.opts.DataDir, n)); err == nil {
-				s += fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size())
-			}
-			s += "|"
-		}
-		return s
-	}
-	last := stamp()
 	t := time.NewTicker(secretPollEvery)
 	defer t.Stop()
 	for {
@@ -38,8 +30,7 @@ func (a *App) watchSecretFiles(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if now := stamp(); now != last {
-			last = now
+		if a.secretFilesStamp() != a.secretStamp.Load() {
 			if err := a.reloadSecrets(); err != nil {
 				a.log.Error("secret files changed but cannot be read", "err", err)
 				continue
@@ -48,4 +39,16 @@ func (a *App) watchSecretFiles(ctx context.Context) {
 			a.publish(Change{Kind: StateChanged})
 		}
 	}
+}
+
+// secretFilesStamp identifies the secret files' current versions.
+func (a *App) secretFilesStamp() string {
+	var s string
+	for _, n := range []string{"secret.current", "secret.previous"} {
+		if fi, err := os.Stat(filepath.Join(a.opts.DataDir, n)); err == nil {
+			s += fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size())
+		}
+		s += "|"
+	}
+	return s
 }
