@@ -44,29 +44,37 @@ func TestE2ETray(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no tray item registered: %v\n%s", err, stderr.String())
 	}
-	// The menu is built from the app state; wait for the status line.
-	var labels []string
+	// The menu is built from the app state, and a read can catch it half
+	// rebuilt (systray adds items one by one): read until it is whole.
+	want := []string{"Listening on ", "Open ipfwatch", "Pause listening", "Mute notifications for 1 hour", "Send test webhook", "Quit"}
+	var joined string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		items, err := sess.Menu(item)
 		if err != nil {
 			t.Fatal(err)
 		}
-		labels = labels[:0]
+		var labels []string
 		for _, it := range items {
 			if it.Visible && !it.Separator {
 				labels = append(labels, it.Label)
 			}
 		}
-		if len(labels) > 0 && strings.HasPrefix(labels[0], "Listening on ") || time.Now().After(deadline) {
+		joined = strings.Join(labels, " | ")
+		missing := 0
+		for _, w := range want {
+			if !strings.Contains(joined, w) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	joined := strings.Join(labels, " | ")
-	for _, want := range []string{"Listening on ", "Open ipfwatch", "Pause listening", "Mute notifications for 1 hour", "Send test webhook", "Quit"} {
-		if !strings.Contains(joined, want) {
-			t.Errorf("tray menu lacks %q: %s", want, joined)
+	for _, w := range want {
+		if !strings.Contains(joined, w) {
+			t.Errorf("tray menu lacks %q: %s", w, joined)
 		}
 	}
 
