@@ -10,7 +10,6 @@ import (
 	"syscall"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
 )
 
@@ -145,17 +144,25 @@ func (a *App) Addr() string {
 // address it binds (127.0.0.1 would not reach a listener bound to
 // 127.0.0.2, ::1 or a LAN address).
 func (a *App) URL() string {
+	url, _ := a.self()
+	return url
+}
+
+// self is URL and the certificate the listener there presents (DER, nil
+// without TLS), from one look at the server, so a rebind in between cannot
+// pair the new address with the old certificate.
+func (a *App) self() (url string, cert []byte) {
 	a.mu.Lock()
 	srv, s := a.srv, a.effective
 	a.mu.Unlock()
 	if srv == nil {
-		return ""
+		return "", nil
 	}
 	scheme := "http"
 	if srv.cert != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + LocalHostPort(srv.addr) + s.Path
+	return scheme + "://" + LocalHostPort(srv.addr) + s.Path, srv.cert
 }
 
 // LocalHostPort turns a bound address into one a client on this machine
@@ -170,16 +177,4 @@ func LocalHostPort(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// testClient is the HTTP client for the test webhook: with TLS it trusts
-// the certificate our listener presents, and only that one.
-func (a *App) testClient() *http.Client {
-	a.mu.Lock()
-	srv := a.srv
-	a.mu.Unlock()
-	if srv == nil || srv.cert == nil {
-		return nil
-	}
-	return send.Client(send.TLSOptions{Pinned: [][]byte{srv.cert}})
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
@@ -207,7 +208,7 @@ func (a *App) SetSecret(w config.Which, v string) (config.Source, error) {
 // SendTest sends a signed test webhook to this app's own listener, as the
 // tray's "Send test webhook" does, and returns the listener's answer.
 func (a *App) SendTest(ctx context.Context) (send.Answer, error) {
-	url := a.URL()
+	url, cert := a.self()
 	if url == "" {
 		return send.Answer{}, errors.New("the listener is not running")
 	}
@@ -215,6 +216,13 @@ func (a *App) SendTest(ctx context.Context) (send.Answer, error) {
 	if secret == "" {
 		return send.Answer{}, errors.New("no webhook secret configured")
 	}
+	// With TLS, trust the certificate our listener presents, and only that
+	// one: a self-signed certificate on our own loopback cannot be verified
+	// any other way.
+	var client *http.Client
+	if cert != nil {
+		client = send.Client(send.TLSOptions{Pinned: [][]byte{cert}})
+	}
 	body := send.Body(send.Payload{Test: true, SnapshotName: "ipfwatch test", Time: a.now()})
-	return send.Do(ctx, a.testClient(), url, body, listener.Sign(body, secret))
+	return send.Do(ctx, client, url, body, listener.Sign(body, secret))
 }

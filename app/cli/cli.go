@@ -145,7 +145,7 @@ func splitCommand(args []string) (string, []string) {
 		if strings.Contains(flagName, "=") {
 			continue
 		}
-		if !commonFlags[flagName] {
+		if !isCommonFlag(flagName) {
 			break // a command's own flag: the command must come first
 		}
 		i++ // skip the flag's value

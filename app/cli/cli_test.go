@@ -157,7 +157,7 @@ func TestSecretCommand(t *testing.T) {
 	env := map[string]string{"IPFWATCH_DATA_DIR": dir}
 	run := func(stdin string, args ...string) (string, string, int) {
 		var out, errOut bytes.Buffer
-		code := Run(args, Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin), Getenv: func(k string) string { return env[k] }})
+		code := Run(args, Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin), Getenv: noDisplayEnv(env)})
 		return out.String(), errOut.String(), code
 	}
 	out, _, code := run("", "secret")

@@ -20,10 +20,15 @@ type common struct {
 	envErr error
 }
 
-// commonFlags are the flags every command takes, all with a value; they
-// may stand before the command name.
-var commonFlags = map[string]bool{"listen": true, "data-dir": true, "db": true, "path": true,
-	"tls-cert": true, "tls-key": true, "max-age": true}
+// isCommonFlag reports whether name is one of the flags every command
+// takes (they may stand before the command name, and all take a value),
+// read off what register defines so the two never disagree.
+func isCommonFlag(name string) bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	var c common
+	c.register(fs, func(string) string { return "" })
+	return fs.Lookup(name) != nil
+}
 
 // envName is the environment variable for a flag: --data-dir -> IPFWATCH_DATA_DIR.
 func envName(flagName string) string {

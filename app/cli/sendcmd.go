@@ -65,13 +65,6 @@ func runSend(e *Env, c *common, fs *flag.FlagSet, o sendOpts, args []string) int
 	var client *http.Client
 	var curlOpts []string
 	if strings.HasPrefix(strings.ToLower(url), "https:") {
-		if o.insecure {
-			curlOpts = []string{"-k"}
-		} else if eff.TLSCert != "" {
-			if opts, err := send.CurlPin(eff.TLSCert); err == nil {
-				curlOpts = opts
-			}
-		}
 		tlsOpts := send.TLSOptions{Insecure: o.insecure}
 		if eff.TLSCert != "" {
 			pins, err := send.PinnedFromFile(eff.TLSCert)
@@ -80,6 +73,13 @@ func runSend(e *Env, c *common, fs *flag.FlagSet, o sendOpts, args []string) int
 				return 1
 			}
 			tlsOpts.Pinned = pins
+		}
+		if o.insecure {
+			curlOpts = []string{"-k"}
+		} else if len(tlsOpts.Pinned) > 0 {
+			if opts, err := send.CurlPin(tlsOpts.Pinned[0]); err == nil {
+				curlOpts = opts
+			}
 		}
 		client = send.Client(tlsOpts)
 		client.Timeout = o.timeout

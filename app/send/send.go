@@ -201,16 +201,13 @@ func verifyPeer(cs tls.ConnectionState, host string, o TLSOptions) error {
 	return err
 }
 
-// CurlPin returns the curl options that trust exactly the public key of the
-// first certificate in certFile, as the Go client does with Pinned: -k turns
-// off the chain and name checks (a self-signed loopback certificate has
-// neither), --pinnedpubkey then refuses any other key.
-func CurlPin(certFile string) ([]string, error) {
-	ders, err := PinnedFromFile(certFile)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(ders[0])
+// CurlPin returns the curl options that trust exactly the public key of
+// der (a certificate, as PinnedFromFile reads it), as the Go client does
+// with Pinned: -k turns off the chain and name checks (a self-signed
+// loopback certificate has neither), --pinnedpubkey then refuses any other
+// key.
+func CurlPin(der []byte) ([]string, error) {
+	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, fmt.Errorf("parse certificate: %w", err)
 	}

@@ -49,11 +49,9 @@ type Store struct {
 	failed       atomic.Int64
 	largestBatch atomic.Int64
 
-	uri         string // the database as a driver URI, without parameters
-	ckDB        *sql.DB
-	ckStop      chan struct{}
-	ckDone      chan struct{}
-	checkpoints atomic.Int64
+	ckDB   *sql.DB // the checkpointer's connection
+	ckStop chan struct{}
+	ckDone chan struct{}
 }
 
 type writeReq struct {
@@ -136,7 +134,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, uri: fileURI(path), writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
+	s := &Store{path: path, writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
 	if err := s.startCheckpointer(); err != nil {
 		w.Close()
 		r.Close()

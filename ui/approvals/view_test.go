@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -512,18 +511,6 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 	})
 }
 
-// mainWindow is the main window's usual size (ui.windowSize): every view
-// must fit it, whatever is selected.
-var mainWindow = fyne.NewSize(1000, 650)
-
-// inShell puts content where the main window has it: in a tab, above the
-// status bar.
-func inShell(content fyne.CanvasObject) fyne.CanvasObject {
-	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
-	return container.NewBorder(nil, bar, nil, nil,
-		container.NewAppTabs(container.NewTabItemWithIcon("Approvals", theme.ConfirmIcon(), content)))
-}
-
 // TestFitsTheMainWindow shows two proposals at the main window's size:
 // both show in full in the list, the approval screen fits beside it, the
 // note at the bottom is in the normal text colour, and the Remediate
@@ -544,12 +531,12 @@ func TestFitsTheMainWindow(t *testing.T) {
 		t.Fatalf("proposals = %v, want two", ids)
 	}
 	v, w, q := newView(t, a, WithNow(clk.Now), WithLocation(time.UTC))
-	w.SetContent(inShell(v.Content()))
-	w.Resize(mainWindow)
+	w.SetContent(uitest.InShell("Approvals", theme.ConfirmIcon(), v.Content()))
+	w.Resize(uitest.MainWindow)
 	v.pendingList.Select(0)
 	settle(t, v, q)
 
-	room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 	if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
 		t.Errorf("the view needs %v, more than the window's %v", min, room)
 	}
@@ -567,7 +554,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	if top == nil {
 		t.Fatal("Remediate opened no dialog")
 	}
-	if got := top.MinSize(); got.Width > mainWindow.Width || got.Height > mainWindow.Height {
-		t.Errorf("the Remediate dialog needs %v, more than the window's %v", got, mainWindow)
+	if got := top.MinSize(); got.Width > uitest.MainWindow.Width || got.Height > uitest.MainWindow.Height {
+		t.Errorf("the Remediate dialog needs %v, more than the window's %v", got, uitest.MainWindow)
 	}
 }

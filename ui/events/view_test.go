@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -459,18 +458,6 @@ func TestGoldenMarkup(t *testing.T) {
 	test.AssertRendersToMarkup(t, "events_selected.xml", w.Canvas())
 }
 
-// mainWindow is the main window's usual size (ui.windowSize): every view
-// must fit it, whatever is selected.
-var mainWindow = fyne.NewSize(1000, 650)
-
-// inShell puts content where the main window has it: in a tab, above the
-// status bar.
-func inShell(content fyne.CanvasObject) fyne.CanvasObject {
-	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
-	return container.NewBorder(nil, bar, nil, nil,
-		container.NewAppTabs(container.NewTabItemWithIcon("Events", theme.ListIcon(), content)))
-}
-
 func TestFitsTheMainWindow(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
@@ -480,8 +467,8 @@ func TestFitsTheMainWindow(t *testing.T) {
 		SnapshotName: long, Requester: "snapshot:discover", Reason: strings.Repeat("nowhitespace", 20),
 		Time: base.Add(40 * time.Minute)}, base.Add(40*time.Minute)))
 	v, w, q := newView(t, a, WithLocation(time.UTC))
-	w.SetContent(inShell(v.Content()))
-	w.Resize(mainWindow)
+	w.SetContent(uitest.InShell("Events", theme.ListIcon(), v.Content()))
+	w.Resize(uitest.MainWindow)
 
 	// The table puts the theme's padding after each column.
 	var columnsWidth float32
@@ -493,7 +480,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 			v.table.Select(widget.TableCellID{Row: rowOf(t, v, id), Col: 0})
 			settle(t, v, q)
 		}
-		room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
 			t.Errorf("event %d selected: the view needs %v, more than the window's %v", id, min, room)
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -281,18 +280,6 @@ func TestGoldenMarkup(t *testing.T) {
 	test.AssertRendersToMarkup(t, "failures_selected.xml", w.Canvas())
 }
 
-// mainWindow is the main window's usual size (ui.windowSize): every view
-// must fit it, whatever is selected.
-var mainWindow = fyne.NewSize(1000, 650)
-
-// inShell puts content where the main window has it: in a tab, above the
-// status bar.
-func inShell(content fyne.CanvasObject) fyne.CanvasObject {
-	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
-	return container.NewBorder(nil, bar, nil, nil,
-		container.NewAppTabs(container.NewTabItemWithIcon("Signature failures", theme.WarningIcon(), content)))
-}
-
 func TestFitsTheMainWindow(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, false)
@@ -306,8 +293,8 @@ func TestFitsTheMainWindow(t *testing.T) {
 	hostile.BodyPreview = []byte(strings.Repeat("b", 1000))
 	insert(t, a, hostile)
 	v, w, q := newView(t, a, WithLocation(time.UTC), WithNow(fixedNow))
-	w.SetContent(inShell(v.Content()))
-	w.Resize(mainWindow)
+	w.SetContent(uitest.InShell("Signature failures", theme.WarningIcon(), v.Content()))
+	w.Resize(uitest.MainWindow)
 
 	// The table puts the theme's padding after each column.
 	var columnsWidth float32
@@ -319,7 +306,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 			v.table.Select(widget.TableCellID{Row: row, Col: 0})
 			settle(t, v, q)
 		}
-		room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
 			t.Errorf("row %d selected: the view needs %v, more than the window's %v", row, min, room)
 		}

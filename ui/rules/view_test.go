@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -397,18 +396,6 @@ func TestGoldenRulesList(t *testing.T) {
 	test.AssertRendersToMarkup(t, "rules_list.xml", w.Canvas())
 }
 
-// mainWindow is the main window's usual size (ui.windowSize): every view
-// must fit it, whatever is open.
-var mainWindow = fyne.NewSize(1000, 650)
-
-// inShell puts content where the main window has it: in a tab, above the
-// status bar.
-func inShell(content fyne.CanvasObject) fyne.CanvasObject {
-	bar := widget.NewLabel("Listening on 127.0.0.1:8080/ipfabric · 9 events today · 6 rejected today")
-	return container.NewBorder(nil, bar, nil, nil,
-		container.NewAppTabs(container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), content)))
-}
-
 // TestFitsTheMainWindow opens the form and the tester at the main window's
 // size: neither may need more room than the window has (Fyne would grow
 // the window), and with neither open the table shows every column.
@@ -427,10 +414,10 @@ func TestFitsTheMainWindow(t *testing.T) {
 	insert(t, a, send.Payload{Type: "intent-verification", SnapshotID: snap, SnapshotName: "DC2 weekly discovery of every site",
 		Requester: "snapshot:discover", Time: base}, base)
 	v, w, q := newView(t, a, WithLocation(time.UTC))
-	w.SetContent(inShell(v.Content()))
-	w.Resize(mainWindow)
+	w.SetContent(uitest.InShell("Rules", theme.DocumentIcon(), v.Content()))
+	w.Resize(uitest.MainWindow)
 	selectRule(t, v, "fix-discovery")
-	room := mainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 	fits := func(what string) {
 		t.Helper()
 		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
