@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/ipfwatch/ipfwatch/app/sessionbus"
 )
 
 // Environment variables that override the stored secrets. When set, the
@@ -29,7 +30,7 @@ const keyringService = "ipfwatch"
 // the data directory. It never logs a secret.
 type SecretStore struct {
 	dir string
-	// useKeyring is false where asking would do harm: on Linux without a
+	// useKeyring is false where asking would do harm: without a
 	// session bus the D-Bus library would autolaunch a daemon that outlives
 	// us, and a headless server has no keyring to unlock anyway.
 	useKeyring bool
@@ -39,7 +40,7 @@ type SecretStore struct {
 // NewSecretStore returns the store for dataDir. useKeyring asks the OS
 // keyring first; pass false for headless use and tests.
 func NewSecretStore(dataDir string, useKeyring bool) *SecretStore {
-	if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+	if sessionbus.Missing() {
 		useKeyring = false
 	}
 	return &SecretStore{dir: dataDir, useKeyring: useKeyring, getenv: os.Getenv}
