@@ -233,7 +233,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if a.secretSet.Load().Current == "" {
 		a.log.Warn("no webhook secret configured: every delivery is answered 503 until one is set",
-			"how", "set "+config.EnvSecret+" or the secret in Settings")
+			"how", "run `ipfwatch secret --generate`, set the secret in Settings, or set "+config.EnvSecret)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func runSend(e *Env, c *common, fs *flag.FlagSet, o sendOpts, args []string) int
 		secret = secretFor(c, e.Getenv)
 	}
 	if secret == "" {
-		fmt.Fprintln(e.Stderr, "ipfwatch send: no secret: pass --secret or set IPF_WEBHOOK_SECRET")
+		fmt.Fprintln(e.Stderr, "ipfwatch send: no secret: store one with `ipfwatch secret --generate`, or pass --secret, or set IPF_WEBHOOK_SECRET")
 		return 2
 	}
 	body := send.Body(send.Payload{Type: o.typ, Action: o.action, Status: o.status, SnapshotName: o.name,

@@ -346,12 +346,22 @@ func (c *Center) sendLoop() {
 	defer close(c.senderDone)
 	for n := range c.queue {
 		err := c.sendOne(n)
-		if err != nil {
-			c.log.Warn("desktop notification failed", "title", n.Title, "err", err)
-		}
 		c.mu.Lock()
 		changed := (c.lastErr == nil) != (err == nil)
 		c.lastErr = err
+		// Only a change of health is news: a machine without a
+		// notification daemon (a headless `serve`) would otherwise log a
+		// warning for every delivery. Logged before inflight drops, so
+		// whoever waits for idle sees the line.
+		switch {
+		case err != nil && changed:
+			c.log.Warn("desktop notification failed", "title", n.Title, "err", err,
+				"note", "further failures are logged at debug level until one succeeds")
+		case err != nil:
+			c.log.Debug("desktop notification failed", "title", n.Title, "err", err)
+		case changed:
+			c.log.Info("desktop notifications work again")
+		}
 		c.inflight--
 		if c.inflight == 0 {
 			c.idle.Broadcast()

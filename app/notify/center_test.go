@@ -408,6 +408,29 @@ func TestSenderErrors(t *testing.T) {
 	}
 }
 
+// TestRepeatedFailuresLogOnce: a sender that keeps failing (no daemon) is
+// reported once, not once per notification, and its recovery is reported.
+func TestRepeatedFailuresLogOnce(t *testing.T) {
+	var logs bytes.Buffer
+	rec, clk := &recorder{}, newClock()
+	c := NewCenter(rec, Options{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	defer c.Close()
+	rec.set(func(r *recorder) { r.err = errors.New("no daemon") })
+	for i := 0; i < 3; i++ {
+		c.Post(completed)
+		step(c, rec, clk, 3*time.Second)
+	}
+	rec.set(func(r *recorder) { r.err = nil })
+	c.Post(completed)
+	step(c, rec, clk, 3*time.Second)
+	if n := strings.Count(logs.String(), "desktop notification failed"); n != 1 {
+		t.Errorf("%d failure lines for 3 failures in a row, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "desktop notifications work again") {
+		t.Errorf("recovery not logged:\n%s", logs.String())
+	}
+}
+
 // TestStuckSenderNeverBlocksPost checks that a notification daemon that
 // never answers costs notifications, not the caller: Post keeps returning,
 // the overflow is dropped and reported through LastError.
