@@ -23,7 +23,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/desktoptest"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/app/store"
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // procSample returns a process's CPU ticks (user+system) and RSS in KiB.
@@ -69,8 +69,8 @@ func fill(t *testing.T, db string, n int) {
 				at := now.Add(-time.Duration(n-i) * 20 * time.Second)
 				body := send.Body(send.Payload{SnapshotID: fmt.Sprintf("snap-%06d", i/3), SnapshotName: fmt.Sprintf("site %d", i%50),
 					Status: []string{"started", "completed", "failed"}[i%3], Time: at})
-				e, _ := listener.Parse(body)
-				if _, err := st.InsertEvent(context.Background(), listener.Delivery{Event: e, Body: body, Key: listener.Key(e), ReceivedAt: at}); err != nil {
+				e, _ := webhook.Parse(body)
+				if _, err := st.InsertEvent(context.Background(), webhook.Event{Payload: e, Body: body, Key: webhook.Key(e), ReceivedAt: at}); err != nil {
 					t.Error(err)
 					return
 				}

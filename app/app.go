@@ -2,6 +2,12 @@
 // store, the notification center, remediation and the webhook listener's
 // server, implements the listener's Sink, and announces what happened to
 // subscribers. Nothing here imports Fyne.
+//
+// Files by job: app.go builds an App, lifecycle.go starts and stops
+// everything it runs, sink.go is what happens to a delivery, broadcast.go
+// the fan-out of changes, status.go and controls.go what the tray shows and
+// does, settings.go the settings and secrets, server.go the bound listener,
+// watch.go the data directory watch.
 package app
 
 import (
@@ -10,12 +16,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/dirwatch"
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
@@ -25,7 +31,7 @@ import (
 // Options builds an App. DataDir is required; everything else has a default.
 type Options struct {
 	DataDir   string
-	DBPath    string // default DataDir/ipfwatch.db
+	DBPath    string // default config.DBPath(DataDir)
 	Overrides config.Overrides
 	// UseKeyring lets secrets live in the OS keyring (the tray app); the
 	// headless server and the CLI keep to the environment and the 0600 file.
@@ -39,6 +45,13 @@ type Options struct {
 }
 
 // App is one running ipfwatch: listener, store, notifications, remediation.
+//
+// Its state is guarded in two layers. changeMu serialises whatever changes
+// what runs: Start, Shutdown, settings changes and the binds they cause, so
+// the listener ends up where the last change says and nothing starts after
+// Shutdown. mu guards the fields Status reads, for short sections only. The
+// atomics are what every request reads: the handler, the secrets and the
+// pause switch.
 type App struct {
 	opts    Options
 	log     *slog.Logger
@@ -47,46 +60,49 @@ type App struct {
 	center  *notify.Center
 	rem     *remediation.Manager
 	secrets *config.SecretStore
-	handler atomic.Pointer[listener.Handler]
 	bus     broadcaster
 	post    postQueue
+
+	handler   atomic.Pointer[listener.Handler]
+	secretSet atomic.Pointer[listener.SecretSet]
+	paused    atomic.Bool
+	// seenRejectionID is the newest rejection the engineer has looked at.
+	seenRejectionID atomic.Int64
+
+	// Guarded by changeMu: the phase, Start's context, and the groups of
+	// goroutines that settings changes restart.
+	changeMu    sync.Mutex
+	phase       phase
+	ctx         context.Context
+	serving     *runGroup // the bound servers, and those a rebind is retiring
+	retention   *runGroup // the retention loop
+	secretWatch *dirwatch.Watcher
 
 	mu        sync.Mutex
 	saved     config.Settings // as in settings.json
 	effective config.Settings // saved + overrides
-	secretSet atomic.Pointer[listener.SecretSet]
-	// secretStamp is secretFilesStamp as of the last read of the secrets.
-	secretStamp atomic.Value
-	srv         *server
-	listenErr   error
-
-	// bindMu serialises binds and Shutdown, so two settings changes never
-	// bind at once and nothing binds after Shutdown.
-	bindMu   sync.Mutex
-	applyMu  sync.Mutex // serialises ApplySettings
-	started  atomic.Bool
-	stopped  atomic.Bool
-	retiring sync.WaitGroup // replaced servers finishing their requests
-
-	paused          atomic.Bool
-	seenRejectionID atomic.Int64
-
-	stopOnce  sync.Once
-	cancel    context.CancelFunc
-	runCtx    context.Context    // Start's context; guarded by mu
-	retCancel context.CancelFunc // stops the current retention loop; guarded by mu
-	wg        sync.WaitGroup     // retention and other background loops
-	postWG    sync.WaitGroup     // the post-processing worker
+	srv       *server
+	listenErr error
 }
 
+// phase is where an App is in its life: opened, started, shut down.
+type phase int
+
+const (
+	opened phase = iota
+	started
+	stopped
+)
+
 // Open loads settings and secrets, opens the store and builds the parts.
-// It starts nothing: call Start.
+// It starts nothing: call Start. An App that is never started must still be
+// shut down, to close the store.
 func Open(o Options) (*App, error) {
 	if o.DataDir == "" {
 		return nil, errors.New("no data directory")
 	}
 	if o.DBPath == "" {
-		o.DBPath = filepath.Join(o.DataDir, "ipfwatch.db")
+		o.DBPath = config.DBPath(o.DataDir)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -131,7 +147,6 @@ func Open(o Options) (*App, error) {
 	a.applyNotifyToggles(a.effective)
 
 	a.rem, err = remediation.NewManager(st, remediation.Options{
-		RulesPath:     filepath.Join(o.DataDir, "remediations.yaml"),
 		DataDir:       o.DataDir,
 		Notifier:      a.center,
 		OnChange:      a.onRemediationChange,
@@ -140,6 +155,7 @@ func Open(o Options) (*App, error) {
 		Logger:        o.Logger,
 	})
 	if err != nil {
+		a.center.Close()
 		st.Close()
 		return nil, err
 	}
@@ -164,144 +180,6 @@ func (a *App) newHandler(s config.Settings) *listener.Handler {
 	}, a)
 }
 
-func (a *App) applyNotifyToggles(s config.Settings) {
-	for _, k := range NotifyKinds {
-		a.center.SetEnabled(k.Kind, s.NotifyEnabled(string(k.Kind)))
-	}
-}
-
-// NotifyKinds are the notification kinds the engineer can switch, in the
-// order Settings shows them.
-var NotifyKinds = []struct {
-	Kind  notify.Kind
-	Label string
-}{
-	{notify.SnapshotFailed, "Snapshot failed"},
-	{notify.SnapshotCompleted, "Snapshot completed"},
-	{notify.IntentCompleted, "Intent verification completed"},
-	{notify.TestWebhook, "Test webhooks"},
-	{notify.SignatureFailure, "Signature failures"},
-	{notify.ApprovalPending, "Remediation awaiting approval"},
-	{notify.RunEnded, "Remediation finished"},
-}
-
-// reloadSecrets reads both secrets and the rotation window into the set the
-// listener consults on every request.
-func (a *App) reloadSecrets() error {
-	a.secretStamp.Store(a.secretFilesStamp())
-	cur, _, err := a.secrets.Get(config.Current)
-	if err != nil {
-		return err
-	}
-	prev, _, err := a.secrets.Get(config.Previous)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	until := a.effective.PreviousSecretUntil
-	a.mu.Unlock()
-	a.secretSet.Store(&listener.SecretSet{Current: cur, Previous: prev, PreviousUntil: until})
-	return nil
-}
-
-// Start binds the listener and starts the background work: post-processing,
-// retention, and the remediation runner. A listener that cannot bind is not
-// an error here: the state says so and the UI shows it; Start fails only
-// when the app cannot work at all.
-func (a *App) Start(ctx context.Context) error {
-	if a.stopped.Load() || !a.started.CompareAndSwap(false, true) {
-		return errors.New("app already started or shut down")
-	}
-	ctx, a.cancel = context.WithCancel(ctx)
-	a.post.start(&a.postWG, a.processPost)
-	a.mu.Lock()
-	a.runCtx = ctx
-	a.restartRetentionLocked(retentionOf(a.effective))
-	a.mu.Unlock()
-	a.wg.Add(1)
-	go a.watchSecretFiles(ctx)
-	if !a.opts.NoRunner {
-		if err := a.rem.Start(ctx); err != nil {
-			return fmt.Errorf("start remediation runner: %w", err)
-		}
-	}
-	a.mu.Lock()
-	s := a.effective
-	a.mu.Unlock()
-	if err := a.bind(s); err != nil {
-		a.log.Error("listener not started", "addr", s.Listen, "err", err)
-	}
-	if a.secretSet.Load().Current == "" {
-		a.log.Warn("no webhook secret configured: every delivery is answered 503 until one is set",
-			"how", "run `ipfwatch secret --generate`, set the secret in Settings, or set "+config.EnvSecret)
-	}
-	return nil
-}
-
-// restartRetentionLocked (re)starts the retention loop with r, so a
-// changed retention applies at once rather than at the next restart.
-// Call it with a.mu held, after Start.
-func (a *App) restartRetentionLocked(r store.Retention) {
-	if a.runCtx == nil || a.runCtx.Err() != nil {
-		return
-	}
-	if a.retCancel != nil {
-		a.retCancel()
-	}
-	ctx, cancel := context.WithCancel(a.runCtx)
-	a.retCancel = cancel
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.store.RunRetention(ctx, r, time.Hour, a.now, a.log)
-	}()
-}
-
-func retentionOf(s config.Settings) store.Retention {
-	return store.Retention{
-		Events:        time.Duration(s.RetainEvents),
-		Rejections:    time.Duration(s.RetainRejections),
-		MaxRejections: s.MaxRejections,
-	}
-}
-
-// Shutdown stops the listener gracefully (in-flight requests finish), lets
-// post-processing drain, stops remediation (a run still going is stopped
-// and recorded as interrupted) and closes the store after its last commit.
-func (a *App) Shutdown(ctx context.Context) error {
-	var err error
-	a.stopOnce.Do(func() {
-		a.bindMu.Lock()
-		a.stopped.Store(true)
-		a.mu.Lock()
-		srv := a.srv
-		a.srv = nil
-		a.mu.Unlock()
-		a.bindMu.Unlock()
-		if srv != nil {
-			err = errors.Join(err, srv.shutdown(ctx))
-		}
-		// A server replaced by a rebind may still be finishing requests:
-		// they commit before the store closes.
-		a.retiring.Wait()
-		// Work queued by answered deliveries (proposals above all) is done
-		// before remediation stops.
-		a.post.close()
-		a.postWG.Wait()
-		// Under mu, so no settings change starts a retention loop after it.
-		a.mu.Lock()
-		if a.cancel != nil {
-			a.cancel()
-		}
-		a.mu.Unlock()
-		err = errors.Join(err, a.rem.Close())
-		a.wg.Wait()
-		a.center.Close()
-		err = errors.Join(err, a.store.Close())
-	})
-	return err
-}
-
 // Store gives the UI and CLI their paged queries.
 func (a *App) Store() *store.Store { return a.store }
 
@@ -314,20 +192,20 @@ func (a *App) Notifications() *notify.Center { return a.center }
 // DataDir is where everything ipfwatch keeps lives.
 func (a *App) DataDir() string { return a.opts.DataDir }
 
-// Subscribe returns a channel of changes and a function to stop them.
-func (a *App) Subscribe() (<-chan Change, func()) { return a.bus.subscribe() }
+// Subscribe returns a mailbox of changes; Close it when done.
+func (a *App) Subscribe() *Subscription { return a.bus.subscribe() }
 
 func (a *App) publish(c Change) { a.bus.publish(c) }
 
 func (a *App) onRemediationChange(c remediation.Change) {
 	switch c.Kind {
-	case "proposal":
+	case remediation.ChangeProposal:
 		a.publish(Change{Kind: ProposalChanged, ID: c.ProposalID})
-	case "run":
+	case remediation.ChangeRun:
 		a.publish(Change{Kind: RunChanged, ID: c.RunID})
-	case "output":
+	case remediation.ChangeOutput:
 		a.publish(Change{Kind: RunOutput, ID: c.RunID})
-	case "rules":
+	case remediation.ChangeRules:
 		a.publish(Change{Kind: RulesChanged})
 	}
 }

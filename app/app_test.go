@@ -100,32 +100,32 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func waitChange(t *testing.T, ch <-chan app.Change, kind app.ChangeKind) app.Change {
+func waitChange(t *testing.T, sub *app.Subscription, kind app.ChangeKind) app.Change {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for {
-		select {
-		case c := <-ch:
-			if c.Kind == kind {
-				return c
-			}
-		case <-timeout:
+		c, ok := sub.Next(ctx)
+		if !ok {
 			t.Fatalf("no %s change", kind)
+		}
+		if c.Kind == kind {
+			return c
 		}
 	}
 }
 
 func TestAcceptStoresPublishesAndNotifies(t *testing.T) {
 	f := newApp(t, true)
-	ch, cancel := f.a.Subscribe()
-	defer cancel()
+	sub := f.a.Subscribe()
+	defer sub.Close()
 	ctx := context.Background()
 	body := send.Body(send.Payload{Status: "failed", Reason: "license expired", SnapshotName: "nightly", SnapshotID: "s-1"})
 	ans, err := send.Signed(ctx, f.a.URL(), secret, body)
 	if err != nil || ans.Status != 200 || !strings.Contains(ans.Body, `"result":"ok"`) {
 		t.Fatalf("first delivery: %v %v", ans, err)
 	}
-	c := waitChange(t, ch, app.EventStored)
+	c := waitChange(t, sub, app.EventStored)
 	ev, err := f.a.Store().GetEvent(ctx, c.ID)
 	if err != nil || ev.SnapshotID != "s-1" || ev.Status != "failed" || !bytes.Equal(ev.Body, body) {
 		t.Fatalf("stored event %+v, %v", ev, err)
@@ -135,7 +135,7 @@ func TestAcceptStoresPublishesAndNotifies(t *testing.T) {
 	if err != nil || ans.Status != 200 || !strings.Contains(ans.Body, `"result":"duplicate"`) || !strings.Contains(ans.Body, fmt.Sprintf(`"id":%d`, c.ID)) {
 		t.Fatalf("retry: %v %v", ans, err)
 	}
-	waitChange(t, ch, app.EventDuplicate)
+	waitChange(t, sub, app.EventDuplicate)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(f.rec.all()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -152,15 +152,15 @@ func TestAcceptStoresPublishesAndNotifies(t *testing.T) {
 
 func TestRejectionRecordedAndSeen(t *testing.T) {
 	f := newApp(t, true)
-	ch, cancel := f.a.Subscribe()
-	defer cancel()
+	sub := f.a.Subscribe()
+	defer sub.Close()
 	ctx := context.Background()
 	body := send.Body(send.Payload{})
 	ans, err := send.Do(ctx, nil, f.a.URL(), body, listener.Sign(body, "wrong"))
 	if err != nil || ans.Status != 400 {
 		t.Fatalf("bad signature answered %v %v", ans, err)
 	}
-	c := waitChange(t, ch, app.RejectionRecorded)
+	c := waitChange(t, sub, app.RejectionRecorded)
 	r, err := f.a.Store().GetRejection(ctx, c.ID)
 	if err != nil || r.Reason != "Invalid message signature" {
 		t.Fatalf("rejection %+v %v", r, err)
@@ -398,8 +398,8 @@ func BenchmarkHandlerPath(b *testing.B) {
 // app within seconds, without a restart.
 func TestSecretFileChangeApplies(t *testing.T) {
 	f := newApp(t, true)
-	ch, cancel := f.a.Subscribe()
-	defer cancel()
+	sub := f.a.Subscribe()
+	defer sub.Close()
 	other := config.NewSecretStore(f.dir, false)
 	if _, err := other.Set(config.Current, "rotated-by-cli"); err != nil {
 		t.Fatal(err)
@@ -413,9 +413,6 @@ func TestSecretFileChangeApplies(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("new secret not in force after 15 s: %v %v", ans, err)
 		}
-		select {
-		case <-ch:
-		case <-time.After(200 * time.Millisecond):
-		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

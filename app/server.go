@@ -31,18 +31,13 @@ func (s *server) shutdown(ctx context.Context) error {
 	return err
 }
 
-// errShutDown is what a bind after Shutdown returns: nothing may serve
-// once the store is closed.
-var errShutDown = errors.New("ipfwatch is shutting down")
-
 // bind starts serving on s.Listen. On success it replaces a previous
 // server, which is shut down gracefully after the new one is up so a
 // rebind loses no delivery; on failure the previous server keeps running.
-// Binds are serialised, and none happens after Shutdown.
+// Call it with changeMu held, which serialises binds and keeps them from
+// happening after Shutdown.
 func (a *App) bind(s config.Settings) error {
-	a.bindMu.Lock()
-	defer a.bindMu.Unlock()
-	if a.stopped.Load() {
+	if a.phase == stopped {
 		return errShutDown
 	}
 	// The certificate is loaded before anything is torn down, so a bad
@@ -77,12 +72,12 @@ func (a *App) bind(s config.Settings) error {
 	}
 	hs := listener.NewServer(s.Listen, http.HandlerFunc(a.serveHTTP))
 	srv := &server{http: hs, spec: s.Listen, addr: ln.Addr().String(), cert: certDER, done: make(chan struct{})}
-	go func() {
+	a.serving.Go(func(context.Context) {
 		defer close(srv.done)
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("listener stopped", "err", err)
 		}
-	}()
+	})
 	a.mu.Lock()
 	old := a.srv
 	a.srv = srv
@@ -92,11 +87,7 @@ func (a *App) bind(s config.Settings) error {
 	if old != nil {
 		// Requests in flight on the old address finish in the background;
 		// Shutdown waits for them before it closes the store.
-		a.retiring.Add(1)
-		go func() {
-			defer a.retiring.Done()
-			old.shutdown(context.Background())
-		}()
+		a.serving.Go(func(context.Context) { old.shutdown(context.Background()) })
 	}
 	a.publish(Change{Kind: StateChanged})
 	return nil

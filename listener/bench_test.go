@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 var benchBody = []byte(`{"type":"snapshot","action":"discover","status":"completed","requester":"user:7",` +
@@ -33,7 +34,7 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(len(benchBody)))
 	for b.Loop() {
-		if _, err := listener.Parse(benchBody); err != nil {
+		if _, err := webhook.Parse(benchBody); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -43,10 +44,10 @@ func BenchmarkParse(b *testing.B) {
 // handler's own cost, not a store.
 type countSink struct{ n atomic.Int64 }
 
-func (s *countSink) Accept(context.Context, listener.Delivery) (listener.Result, error) {
+func (s *countSink) Accept(context.Context, webhook.Event) (listener.Result, error) {
 	return listener.Result{ID: s.n.Add(1)}, nil
 }
-func (s *countSink) Reject(context.Context, listener.Rejection) {}
+func (s *countSink) Reject(context.Context, webhook.Rejection) {}
 
 // BenchmarkHandler is the handler path without the network or a store:
 // read, verify, parse, key, answer.

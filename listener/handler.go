@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // Reasons recorded in Rejection.Reason, and (except for the method and read
@@ -238,7 +240,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 // answer.
 func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	now := h.cfg.Now()
-	rej := Rejection{
+	rej := webhook.Rejection{
 		ReceivedAt: now,
 		RemoteAddr: r.RemoteAddr,
 		Method:     r.Method,
@@ -292,11 +294,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ev, err := Parse(body)
+	ev, err := webhook.Parse(body)
 	if err != nil {
-		pe, ok := errors.AsType[*PayloadError](err)
+		pe, ok := errors.AsType[*webhook.PayloadError](err)
 		if !ok {
-			pe = &PayloadError{Field: BodyField, Reason: err.Error()}
+			pe = &webhook.PayloadError{Field: webhook.BodyField, Reason: err.Error()}
 		}
 		h.fail(w, r, rej, http.StatusUnprocessableEntity, ReasonInvalidPayload, pe.Field+": "+pe.Reason,
 			answer{Result: ReasonInvalidPayload, Field: pe.Field, Reason: pe.Reason})
@@ -308,11 +310,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	d := Delivery{
-		Event:         ev,
+	d := webhook.Event{
+		Payload:       ev,
 		Body:          body,
 		BodySHA256:    rej.BodySHA256,
-		Key:           Key(ev),
+		Key:           webhook.Key(ev),
 		RemoteAddr:    r.RemoteAddr,
 		UserAgent:     r.UserAgent(),
 		ReceivedAt:    now,
@@ -357,7 +359,7 @@ func (h *Handler) stale(t, now time.Time) string {
 // fail answers a failed delivery. Each failure draws a token from the
 // sender's bucket; with none left the request is answered 429 and only
 // counted, so a flood costs neither disk nor log lines.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rej Rejection, status int, reason, hint string, a answer) {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rej webhook.Rejection, status int, reason, hint string, a answer) {
 	if !h.limiter.allow(remoteHost(r.RemoteAddr), rej.ReceivedAt) {
 		n := h.throttled.Add(1)
 		if h.due(&h.lastThrottleLog, rej.ReceivedAt) {

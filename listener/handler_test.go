@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // t0 is the test clock's start; events in the tests happen at t0.
@@ -46,14 +47,14 @@ func (c *clock) Advance(d time.Duration) {
 // way the real store does, so answers can be checked end to end.
 type recSink struct {
 	mu         sync.Mutex
-	deliveries []listener.Delivery
-	rejections []listener.Rejection
+	deliveries []webhook.Event
+	rejections []webhook.Rejection
 	ids        map[string]int64
 	acceptErr  error
 	panicMsg   string
 }
 
-func (s *recSink) Accept(_ context.Context, d listener.Delivery) (listener.Result, error) {
+func (s *recSink) Accept(_ context.Context, d webhook.Event) (listener.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.panicMsg != "" {
@@ -80,22 +81,22 @@ func (s *recSink) set(acceptErr error, panicMsg string) {
 	s.acceptErr, s.panicMsg = acceptErr, panicMsg
 }
 
-func (s *recSink) Reject(_ context.Context, r listener.Rejection) {
+func (s *recSink) Reject(_ context.Context, r webhook.Rejection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rejections = append(s.rejections, r)
 }
 
-func (s *recSink) Rejections() []listener.Rejection {
+func (s *recSink) Rejections() []webhook.Rejection {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]listener.Rejection(nil), s.rejections...)
+	return append([]webhook.Rejection(nil), s.rejections...)
 }
 
-func (s *recSink) Deliveries() []listener.Delivery {
+func (s *recSink) Deliveries() []webhook.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]listener.Delivery(nil), s.deliveries...)
+	return append([]webhook.Event(nil), s.deliveries...)
 }
 
 // syncBuffer is a log destination safe for the handler's goroutines.
@@ -481,10 +482,10 @@ func TestHandlerDeliveryFields(t *testing.T) {
 		t.Fatalf("got %d deliveries", len(ds))
 	}
 	d := ds[0]
-	want := listener.Event{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "cron",
+	want := webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "cron",
 		ReportIDs: []string{"r-1"}, SnapshotID: "s-9", TimestampMillis: 1748779200000, Unrecognised: []string{"field:x"}}
-	if !reflect.DeepEqual(d.Event, want) {
-		t.Errorf("Event = %+v, want %+v", d.Event, want)
+	if !reflect.DeepEqual(d.Payload, want) {
+		t.Errorf("Payload = %+v, want %+v", d.Payload, want)
 	}
 	if !bytes.Equal(d.Body, body) {
 		t.Errorf("Body = %q, want the raw body byte for byte", d.Body)
@@ -492,7 +493,7 @@ func TestHandlerDeliveryFields(t *testing.T) {
 	if d.BodySHA256 != sha256hex(body) {
 		t.Errorf("BodySHA256 = %s", d.BodySHA256)
 	}
-	if d.Key != listener.Key(want) || d.SecretMatched != "previous" || d.UserAgent != "IPF-Webhook/7.2" ||
+	if d.Key != webhook.Key(want) || d.SecretMatched != "previous" || d.UserAgent != "IPF-Webhook/7.2" ||
 		!d.ReceivedAt.Equal(t0) || !strings.HasPrefix(d.RemoteAddr, "127.0.0.1:") {
 		t.Errorf("Delivery = %+v", d)
 	}

@@ -24,7 +24,7 @@ type SecretSet struct {
 }
 
 // Which secret a signature matched, as returned by Verify and recorded in
-// Delivery.SecretMatched.
+// webhook.Event.SecretMatched.
 const (
 	SecretCurrent  = "current"
 	SecretPrevious = "previous"

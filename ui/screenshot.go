@@ -21,7 +21,6 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/assets"
 )
@@ -607,7 +606,7 @@ func pickFirstRule(_ context.Context, a *app.App) (int, error) {
 
 // pickFirstPending selects the first proposal awaiting approval, if any.
 func pickFirstPending(ctx context.Context, a *app.App) (int, error) {
-	ps, err := a.Remediation().Proposals(ctx, remediation.StatePending, 1)
+	ps, err := a.Remediation().Proposals(ctx, store.StatePending, 1)
 	if err != nil || len(ps) == 0 {
 		return -1, err
 	}

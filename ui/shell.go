@@ -228,17 +228,35 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// start subscribes to the app and starts the refresh loop.
+// start subscribes each view, and the status, to the app's changes. Each
+// view gets a mailbox and a goroutine of its own, so a view that reads the
+// database slowly delays no other view, nor the tray, nor the listener;
+// changes it has not got to yet are coalesced, never dropped.
 func (s *shell) start() {
 	s.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.cancel = cancel
-		ch, unsubscribe := s.a.Subscribe()
+		for _, v := range s.views {
+			sub := s.a.Subscribe()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer sub.Close()
+				for {
+					c, ok := sub.Next(ctx)
+					if !ok {
+						return
+					}
+					v.Changed(c)
+				}
+			}()
+		}
+		sub := s.a.Subscribe()
 		s.wg.Add(2)
 		go func() {
 			defer s.wg.Done()
-			defer unsubscribe()
-			s.forward(ctx, ch)
+			defer sub.Close()
+			s.forward(ctx, sub)
 		}()
 		go func() {
 			defer s.wg.Done()
@@ -247,42 +265,38 @@ func (s *shell) start() {
 	})
 }
 
-// stop ends both goroutines and waits for them.
+// stop ends the shell's goroutines and every view's, and waits for them,
+// so nothing of ours touches a widget once Fyne's loop has ended.
 func (s *shell) stop() {
 	s.stopOnce.Do(func() {
 		if s.cancel != nil {
 			s.cancel()
 		}
 		s.wg.Wait()
+		for _, v := range s.views {
+			v.Stop()
+		}
 	})
 }
 
-// forward hands each change to every view and asks for a status refresh
-// when the change can alter it.
-func (s *shell) forward(ctx context.Context, ch <-chan app.Change) {
+// forward asks for a status refresh when a change can alter the status.
+func (s *shell) forward(ctx context.Context, sub *app.Subscription) {
 	for {
-		select {
-		case <-ctx.Done():
+		c, ok := sub.Next(ctx)
+		if !ok {
 			return
-		case c, ok := <-ch:
-			if !ok {
-				return
-			}
-			for _, v := range s.views {
-				v.Changed(c)
-			}
-			switch c.Kind {
-			case app.RunOutput, app.EventDuplicate:
-				// Neither changes a count or the state.
-			case app.RejectionRecorded:
-				if s.onFailures.Load() && s.foreground.Load() {
-					s.a.MarkFailuresSeen(ctx) // publishes StateChanged
-				} else {
-					s.refresh()
-				}
-			default:
+		}
+		switch c.Kind {
+		case app.RunOutput, app.EventDuplicate:
+			// Neither changes a count or the state.
+		case app.RejectionRecorded:
+			if s.onFailures.Load() && s.foreground.Load() {
+				s.a.MarkFailuresSeen(ctx) // publishes StateChanged
+			} else {
 				s.refresh()
 			}
+		default:
+			s.refresh()
 		}
 	}
 }

@@ -18,14 +18,17 @@ import (
 
 // view is what the shell needs of a tab. Every view package under ui/
 // exports New(a *app.App, win fyne.Window, ...) *View whose *View has these
-// two methods, so it is a view as it stands.
+// methods, so it is a view as it stands.
 //
-// Changed is called for every app.Change from the shell's one subscription
-// goroutine, never the UI goroutine: a view reads the store there and
-// touches its widgets only through fyne.Do.
+// Changed is called for every app.Change from a goroutine the shell runs
+// for that view alone, never the UI goroutine: a view reads the store there
+// and touches its widgets only through fyne.Do. Stop ends the view's
+// context and waits for its goroutines; the shell calls it once, before the
+// window goes for good.
 type view interface {
 	Content() fyne.CanvasObject
 	Changed(app.Change)
+	Stop()
 }
 
 // shownNotifier is optional: a view that has it is told, on the UI
@@ -113,3 +116,4 @@ type placeholderView struct{ content fyne.CanvasObject }
 
 func (p placeholderView) Content() fyne.CanvasObject { return p.content }
 func (p placeholderView) Changed(app.Change)         {}
+func (p placeholderView) Stop()                      {}

@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 type logOpts struct {
@@ -26,58 +27,45 @@ func logFlags(fs *flag.FlagSet) runner {
 	fs.BoolVar(&o.json, "json", false, "one JSON object per line")
 	fs.IntVar(&o.limit, "limit", 50, "at most this many rows")
 	fs.DurationVar(&o.since, "since", 0, "only rows received within this long, e.g. 24h (0 = all)")
-	return func(e *Env, c *common, fs *flag.FlagSet, args []string) int { return runLog(e, c, o, args) }
+	return func(e *Env, c *common, fs *flag.FlagSet, args []string) int { return runLog(e, c, fs, o, args) }
 }
 
-func dbPath(c *common) string {
-	if c.db != "" {
-		return c.db
-	}
-	return filepath.Join(c.dataDir, "ipfwatch.db")
-}
-
-func runLog(e *Env, c *common, o logOpts, args []string) int {
-	if len(args) > 0 {
-		fmt.Fprintf(e.Stderr, "ipfwatch log: unexpected argument %q\n", args[0])
+func runLog(e *Env, c *common, fs *flag.FlagSet, o logOpts, args []string) int {
+	if !noArgs(e, "log", args) {
 		return 2
 	}
 	if o.limit <= 0 {
 		fmt.Fprintln(e.Stderr, "ipfwatch log: --limit must be positive")
 		return 2
 	}
-	st, err := store.Open(dbPath(c))
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
-		return 1
-	}
-	defer st.Close()
 	var since time.Time
 	if o.since > 0 {
 		since = time.Now().Add(-o.since)
 	}
-	ctx := context.Background()
-	if o.failures {
-		rows, err := st.ListRejections(ctx, store.RejectionFilter{Since: since, Limit: o.limit})
+	return withApp(e, c, "log", func(a *app.App) int {
+		ctx := context.Background()
+		if o.failures {
+			return listed(e, "log", o.json, rejectionJSON, printRejections)(
+				a.Store().ListRejections(ctx, store.RejectionFilter{Since: since, Limit: o.limit}))
+		}
+		return listed(e, "log", o.json, eventJSON, printEvents)(
+			a.Store().ListEvents(ctx, store.EventFilter{Since: since, Limit: o.limit}))
+	})
+}
+
+// listed prints rows a query returned, as JSON lines or as a table, or the
+// query's error.
+func listed[T any](e *Env, cmd string, asJSON bool, conv func(T) any, table func(io.Writer, []T)) func([]T, error) int {
+	return func(rows []T, err error) int {
 		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
-			return 1
+			return fail(e, cmd, err)
 		}
-		if o.json {
-			return writeJSONLines(e, rows, rejectionJSON)
+		if asJSON {
+			return writeJSONLines(e, rows, conv)
 		}
-		printRejections(e.Stdout, rows)
+		table(e.Stdout, rows)
 		return 0
 	}
-	rows, err := st.ListEvents(ctx, store.EventFilter{Since: since, Limit: o.limit})
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "ipfwatch log: %v\n", err)
-		return 1
-	}
-	if o.json {
-		return writeJSONLines(e, rows, eventJSON)
-	}
-	printEvents(e.Stdout, rows)
-	return 0
 }
 
 func writeJSONLines[T any](e *Env, rows []T, conv func(T) any) int {
@@ -95,12 +83,12 @@ const timeFormat = "2006-01-02 15:04:05"
 
 // eventJSON is an event as `ipfwatch log --json` prints it; id is the id the
 // listener answered with.
-func eventJSON(r store.EventRow) any {
+func eventJSON(r webhook.Event) any {
 	return map[string]any{
 		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		"last_seen_at": r.LastSeenAt.UTC().Format(time.RFC3339Nano),
 		"type":         r.Type, "action": r.Action, "status": r.Status, "reason": r.Reason,
-		"requester": r.Requester, "timestamp": r.EventTime.UnixMilli(), "test": r.Test,
+		"requester": r.Requester, "timestamp": r.TimestampMillis, "test": r.Test,
 		"snapshot_id": r.SnapshotID, "snapshot_name": r.SnapshotName,
 		"report_ids": nonNil(r.ReportIDs), "unrecognised": nonNil(r.Unrecognised),
 		"remote_addr": r.RemoteAddr, "secret_matched": r.SecretMatched, "duplicates": r.Duplicates,
@@ -108,7 +96,7 @@ func eventJSON(r store.EventRow) any {
 	}
 }
 
-func rejectionJSON(r store.RejectionRow) any {
+func rejectionJSON(r webhook.Rejection) any {
 	return map[string]any{
 		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		"remote_addr": r.RemoteAddr, "method": r.Method, "path": r.Path, "user_agent": r.UserAgent,
@@ -124,7 +112,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func printEvents(w io.Writer, rows []store.EventRow) {
+func printEvents(w io.Writer, rows []webhook.Event) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no events")
 		return
@@ -146,7 +134,7 @@ func printEvents(w io.Writer, rows []store.EventRow) {
 	tw.Flush()
 }
 
-func printRejections(w io.Writer, rows []store.RejectionRow) {
+func printRejections(w io.Writer, rows []webhook.Rejection) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no rejected deliveries")
 		return

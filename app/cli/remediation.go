@@ -6,41 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
-
-// openRemediation opens the store and a remediation manager that does not
-// become the runner: CLI commands decide, the running ipfwatch runs (or
-// `approve` runs in the foreground when none is running).
-func openRemediation(e *Env, c *common) (*store.Store, *remediation.Manager, error) {
-	st, err := store.Open(dbPath(c))
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := remediation.NewManager(st, remediation.Options{
-		RulesPath: filepath.Join(c.dataDir, "remediations.yaml"),
-		DataDir:   c.dataDir,
-		Logger:    slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, m, nil
-}
-
-func closeRemediation(st *store.Store, m *remediation.Manager) {
-	m.Close()
-	st.Close()
-}
 
 func parseID(e *Env, cmd string, args []string) (int64, bool) {
 	if len(args) != 1 {
@@ -60,30 +35,19 @@ func proposalsFlags(fs *flag.FlagSet) runner {
 	state := fs.String("state", "", "only proposals in this state (pending, expired, rejected, running, succeeded, ...)")
 	limit := fs.Int("limit", 100, "at most this many rows")
 	return func(e *Env, c *common, fs *flag.FlagSet, args []string) int {
-		if len(args) > 0 {
-			fmt.Fprintf(e.Stderr, "ipfwatch proposals: unexpected argument %q\n", args[0])
+		if !noArgs(e, "proposals", args) {
 			return 2
 		}
-		st, m, err := openRemediation(e, c)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch proposals: %v\n", err)
-			return 1
-		}
-		defer closeRemediation(st, m)
-		rows, err := m.Proposals(context.Background(), *state, *limit)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch proposals: %v\n", err)
-			return 1
-		}
-		if *asJSON {
-			return writeJSONLines(e, rows, proposalJSON)
-		}
-		printProposals(e.Stdout, rows, time.Now())
-		return 0
+		now := time.Now()
+		return withApp(e, c, "proposals", func(a *app.App) int {
+			return listed(e, "proposals", *asJSON, proposalJSON,
+				func(w io.Writer, rows []store.Proposal) { printProposals(w, rows, now) })(
+				a.Remediation().Proposals(context.Background(), *state, *limit))
+		})
 	}
 }
 
-func eventSummary(ev store.EventRow) string {
+func eventSummary(ev webhook.Event) string {
 	s := strings.TrimSpace(ev.Type + " " + ev.Action + " " + ev.Status)
 	if ev.SnapshotName != "" {
 		s += " " + ev.SnapshotName
@@ -93,7 +57,7 @@ func eventSummary(ev store.EventRow) string {
 	return s
 }
 
-func proposalJSON(p remediation.ProposalRow) any {
+func proposalJSON(p store.Proposal) any {
 	m := map[string]any{
 		"id": p.ID, "state": p.State, "rule": p.Rule, "event_id": p.EventID, "manual": p.Manual,
 		"event": eventSummary(p.Event), "argv": p.Argv, "env": p.Env, "workdir": p.Workdir,
@@ -107,7 +71,7 @@ func proposalJSON(p remediation.ProposalRow) any {
 	return m
 }
 
-func printProposals(w io.Writer, rows []remediation.ProposalRow, now time.Time) {
+func printProposals(w io.Writer, rows []store.Proposal, now time.Time) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no proposals")
 		return
@@ -145,12 +109,12 @@ func runApprove(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 	if !ok {
 		return 2
 	}
-	st, m, err := openRemediation(e, c)
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "ipfwatch approve: %v\n", err)
-		return 1
-	}
-	defer closeRemediation(st, m)
+	return withApp(e, c, "approve", func(a *app.App) int { return approve(e, a.Remediation(), id) })
+}
+
+// approve approves proposal id and, when no ipfwatch is running to run it,
+// runs it here in the foreground.
+func approve(e *Env, m *remediation.Manager, id int64) int {
 	ctx := context.Background()
 	runID, err := m.Approve(ctx, id)
 	if err != nil {
@@ -192,18 +156,13 @@ func rejectFlags(fs *flag.FlagSet) runner {
 		if !ok {
 			return 2
 		}
-		st, m, err := openRemediation(e, c)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch reject: %v\n", err)
-			return 1
-		}
-		defer closeRemediation(st, m)
-		if err := m.Reject(context.Background(), id, *comment); err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch reject: proposal %d: %v\n", id, err)
-			return 1
-		}
-		fmt.Fprintf(e.Stdout, "rejected proposal %d\n", id)
-		return 0
+		return withApp(e, c, "reject", func(a *app.App) int {
+			if err := a.Remediation().Reject(context.Background(), id, *comment); err != nil {
+				return fail(e, "reject", fmt.Errorf("proposal %d: %w", id, err))
+			}
+			fmt.Fprintf(e.Stdout, "rejected proposal %d\n", id)
+			return 0
+		})
 	}
 }
 
@@ -211,26 +170,12 @@ func runsFlags(fs *flag.FlagSet) runner {
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	limit := fs.Int("limit", 100, "at most this many rows")
 	return func(e *Env, c *common, fs *flag.FlagSet, args []string) int {
-		if len(args) > 0 {
-			fmt.Fprintf(e.Stderr, "ipfwatch runs: unexpected argument %q\n", args[0])
+		if !noArgs(e, "runs", args) {
 			return 2
 		}
-		st, m, err := openRemediation(e, c)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch runs: %v\n", err)
-			return 1
-		}
-		defer closeRemediation(st, m)
-		rows, err := m.Runs(context.Background(), *limit)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "ipfwatch runs: %v\n", err)
-			return 1
-		}
-		if *asJSON {
-			return writeJSONLines(e, rows, runJSON)
-		}
-		printRuns(e.Stdout, rows)
-		return 0
+		return withApp(e, c, "runs", func(a *app.App) int {
+			return listed(e, "runs", *asJSON, runJSON, printRuns)(a.Remediation().Runs(context.Background(), *limit))
+		})
 	}
 }
 
@@ -241,7 +186,7 @@ func timeJSON(t time.Time) any {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func runJSON(r remediation.RunRow) any {
+func runJSON(r store.Run) any {
 	m := map[string]any{
 		"id": r.ID, "proposal_id": r.ProposalID, "rule": r.Rule, "state": r.State,
 		"approved_by": r.ApprovedBy, "approved_at": timeJSON(r.ApprovedAt),
@@ -257,7 +202,7 @@ func runJSON(r remediation.RunRow) any {
 	return m
 }
 
-func printRuns(w io.Writer, rows []remediation.RunRow) {
+func printRuns(w io.Writer, rows []store.Run) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no runs")
 		return
@@ -285,21 +230,15 @@ func runOutput(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 	if !ok {
 		return 2
 	}
-	st, m, err := openRemediation(e, c)
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "ipfwatch run-output: %v\n", err)
-		return 1
-	}
-	defer closeRemediation(st, m)
-	r, err := m.Run(context.Background(), id)
-	if errors.Is(err, remediation.ErrNotFound) {
-		fmt.Fprintf(e.Stderr, "ipfwatch run-output: no run %d\n", id)
-		return 1
-	}
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "ipfwatch run-output: %v\n", err)
-		return 1
-	}
-	e.Stdout.Write(r.Output)
-	return 0
+	return withApp(e, c, "run-output", func(a *app.App) int {
+		r, err := a.Remediation().Run(context.Background(), id)
+		if errors.Is(err, remediation.ErrNotFound) {
+			return fail(e, "run-output", fmt.Errorf("no run %d", id))
+		}
+		if err != nil {
+			return fail(e, "run-output", err)
+		}
+		e.Stdout.Write(r.Output)
+		return 0
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/zalando/go-keyring"
@@ -63,8 +62,6 @@ func (w Which) env() string {
 	return EnvSecret
 }
 
-func (w Which) file() string { return "secret." + string(w) }
-
 // Source says where a secret came from, for the Settings view.
 type Source string
 
@@ -89,7 +86,7 @@ func (s *SecretStore) Get(w Which) (string, Source, error) {
 			return v, FromKeyring, nil
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(s.dir, w.file()))
+	b, err := os.ReadFile(SecretFile(s.dir, w))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", FromNowhere, nil
 	}
@@ -102,7 +99,7 @@ func (s *SecretStore) Get(w Which) (string, Source, error) {
 // Set stores the secret (empty deletes it): in the keyring if it answers,
 // else in a 0600 file. It returns where it went.
 func (s *SecretStore) Set(w Which, v string) (Source, error) {
-	path := filepath.Join(s.dir, w.file())
+	path := SecretFile(s.dir, w)
 	if v == "" {
 		if s.useKeyring {
 			_ = keyring.Delete(keyringService, s.keyringUser(w))
@@ -122,7 +119,7 @@ func (s *SecretStore) Set(w Which, v string) (Source, error) {
 			return FromKeyring, nil
 		}
 	}
-	if err := writeFileAtomic(path, []byte(v+"\n"), 0o600); err != nil {
+	if err := WriteFileAtomic(path, []byte(v+"\n"), 0o600); err != nil {
 		return FromNowhere, fmt.Errorf("write %s secret: %w", w, err)
 	}
 	return FromFile, nil

@@ -156,9 +156,6 @@ func validHostname(h string) bool {
 	return true
 }
 
-// SettingsFile is the settings file in a data directory.
-func SettingsFile(dataDir string) string { return filepath.Join(dataDir, "settings.json") }
-
 // LoadSettings reads settings.json, filling what it lacks from the
 // defaults. A missing file gives the defaults.
 func LoadSettings(path string) (Settings, error) {
@@ -186,10 +183,13 @@ func SaveSettings(path string, s Settings) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'), 0o600)
+	return WriteFileAtomic(path, append(b, '\n'), 0o600)
 }
 
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// WriteFileAtomic replaces path with data, mode perm, through a synced
+// temporary file in the same directory renamed over it: a crash never leaves
+// half a file, and a reader never sees one.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -214,4 +214,20 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// FormatDuration writes d the way an engineer would type it: "24h", "10m",
+// "1h30m" rather than Go's "24h0m0s"; zero is "0".
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/desktoptest"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func testIcon(t *testing.T) []byte {
@@ -75,7 +76,7 @@ func TestCenterThroughBeeep(t *testing.T) {
 	c := NewCenter(Beeep{AppName: "ipfwatch"}, Options{})
 	defer c.Close()
 
-	n, ok := ForEvent(EventFacts{Type: "snapshot", Action: "discover", Status: "failed", Reason: "timeout", SnapshotName: "nightly", SnapshotID: "a1b2"})
+	n, ok := ForEvent(webhook.Payload{Type: "snapshot", Action: "discover", Status: "failed", Reason: "timeout", SnapshotName: "nightly", SnapshotID: "a1b2"})
 	if !ok {
 		t.Fatal("a failed snapshot does not notify")
 	}

@@ -3,20 +3,9 @@ package notify
 import (
 	"strings"
 	"unicode"
-)
 
-// EventFacts is what ForEvent needs to know about one stored event. It is
-// a plain copy of the payload's fields so this package depends on neither
-// the listener nor the store.
-type EventFacts struct {
-	Type         string // "snapshot", "intent-verification", ...
-	Action       string // "discover", "load", "calculate", ...
-	Status       string // "started", "completed", "failed", ...
-	Reason       string // why a snapshot failed, when IP Fabric says
-	SnapshotID   string
-	SnapshotName string
-	Test         bool // sent with IP Fabric's "test" button
-}
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
+)
 
 // whereToLook ends bodies that need action: beeep cannot open the app on a
 // click, so the text says where the details are.
@@ -38,7 +27,7 @@ const (
 // The caller passes only new events: a duplicate delivery (IP Fabric
 // retrying, or a replay) is filtered out before ForEvent, so a retried
 // webhook never notifies twice. ForEvent itself has no memory.
-func ForEvent(e EventFacts) (Notification, bool) {
+func ForEvent(e webhook.Payload) (Notification, bool) {
 	typ := strings.ToLower(clean(e.Type, maxField))
 	status := strings.ToLower(clean(e.Status, maxField))
 	action := clean(e.Action, maxField)
@@ -101,7 +90,7 @@ func bodyFor(snapshot string) string {
 
 // snapshotLabel names the snapshot the way the engineer knows it: its name,
 // with the id to tell apart snapshots of the same name.
-func snapshotLabel(e EventFacts) string {
+func snapshotLabel(e webhook.Payload) string {
 	name, id := clean(e.SnapshotName, maxField), clean(e.SnapshotID, maxField)
 	switch {
 	case name != "" && id != "":

@@ -31,3 +31,10 @@ type Notification struct {
 type Sender interface {
 	Send(title, body string, urgent bool) error
 }
+
+// Nowhere is a Sender for processes that must not notify: the CLI's
+// one-shot commands, whose work the running ipfwatch reports.
+type Nowhere struct{}
+
+// Send drops the notification.
+func (Nowhere) Send(string, string, bool) error { return nil }

@@ -21,7 +21,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/store"
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // recorder keeps what the manager posted and announced.
@@ -135,7 +135,7 @@ func (e *env) manager(rules []Rule, tweak func(*Options)) *Manager {
 	if err := m.RulesError(); err != nil {
 		e.t.Fatal(err)
 	}
-	m.poll, m.flushEvery, m.drain = 50*time.Millisecond, 100*time.Millisecond, 500*time.Millisecond
+	m.flushEvery, m.drain = 100*time.Millisecond, 500*time.Millisecond
 	e.t.Cleanup(func() { m.Close() })
 	return m
 }
@@ -144,10 +144,10 @@ var eventSeq atomic.Int64
 
 // event stores an "intent-verification calculate completed" event, changed
 // by mod, and returns it as stored.
-func (e *env) event(mod func(*listener.Event)) store.EventRow {
+func (e *env) event(mod func(*webhook.Payload)) webhook.Event {
 	e.t.Helper()
 	n := eventSeq.Add(1)
-	ev := listener.Event{
+	ev := webhook.Payload{
 		Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover",
 		TimestampMillis: 1_700_000_000_000 + n, SnapshotID: fmt.Sprintf("snap-%d", n), SnapshotName: "weekly",
 	}
@@ -162,7 +162,7 @@ func (e *env) event(mod func(*listener.Event)) store.EventRow {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	d := listener.Delivery{Event: ev, Body: body, Key: fmt.Sprintf("test-%d-%d", n, time.Now().UnixNano()), ReceivedAt: time.Now()}
+	d := webhook.Event{Payload: ev, Body: body, Key: fmt.Sprintf("test-%d-%d", n, time.Now().UnixNano()), ReceivedAt: time.Now()}
 	res, err := e.st.InsertEvent(context.Background(), d)
 	if err != nil {
 		e.t.Fatal(err)
@@ -187,19 +187,19 @@ func (e *env) propose(m *Manager, rule string) int64 {
 
 func ended(state string) bool {
 	switch state {
-	case StateSucceeded, StateFailed, StateCancelled, StateTimedOut, StateInterrupted:
+	case store.StateSucceeded, store.StateFailed, store.StateCancelled, store.StateTimedOut, store.StateInterrupted:
 		return true
 	}
 	return false
 }
 
 // waitRun polls until the run has ended and returns it.
-func waitRun(t *testing.T, m *Manager, id int64, within time.Duration) RunRow {
+func waitRun(t *testing.T, m *Manager, id int64, within time.Duration) store.Run {
 	t.Helper()
 	return waitRunState(t, m, id, within, ended)
 }
 
-func waitRunState(t *testing.T, m *Manager, id int64, within time.Duration, ok func(string) bool) RunRow {
+func waitRunState(t *testing.T, m *Manager, id int64, within time.Duration, ok func(string) bool) store.Run {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

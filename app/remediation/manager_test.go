@@ -20,7 +20,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/store"
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // TestMain doubles as a helper process: the crash test starts this binary
@@ -47,7 +47,6 @@ func helperRunner() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	m.poll = 50 * time.Millisecond
 	if err := m.Start(context.Background()); err != nil || !m.isRunner() {
 		fmt.Fprintln(os.Stderr, "not the runner", err)
 		return 2
@@ -80,7 +79,7 @@ echo done
 		t.Fatal(err)
 	}
 	hostileName := "$(touch pwned); `touch pwned` ; rm -rf / \n'\"|&>x\\"
-	ev := e.event(func(ev *listener.Event) {
+	ev := e.event(func(ev *webhook.Payload) {
 		ev.SnapshotID = "$lastLocked"
 		ev.SnapshotName = hostileName
 		ev.Requester = "snapshot:discover"
@@ -95,7 +94,7 @@ echo done
 		t.Fatal(err)
 	}
 	run := waitRun(t, m, runID, 10*time.Second)
-	if run.State != StateSucceeded || run.ExitCode == nil || *run.ExitCode != 0 || string(run.Output) != "done\n" {
+	if run.State != store.StateSucceeded || run.ExitCode == nil || *run.ExitCode != 0 || string(run.Output) != "done\n" {
 		t.Fatalf("run %+v, output %q", run, run.Output)
 	}
 
@@ -156,7 +155,7 @@ echo done
 		t.Errorf("run record %+v", run)
 	}
 	p, err := m.Proposal(context.Background(), ids[0])
-	if err != nil || p.State != StateSucceeded || p.RunID != runID || p.DecidedBy != "tester" {
+	if err != nil || p.State != store.StateSucceeded || p.RunID != runID || p.DecidedBy != "tester" {
 		t.Errorf("proposal after the run: %+v, %v", p, err)
 	}
 	var titles []string
@@ -182,7 +181,7 @@ func TestHostilePlaceholderValueGetsNoProposal(t *testing.T) {
 	e := newEnv(t)
 	m := e.manager([]Rule{e.rule("r", "/bin/echo", "{{snapshotId}}")}, nil)
 	for _, hostile := range []string{"$(touch pwned)", "a;b", "`id`", "a\nb"} {
-		ev := e.event(func(ev *listener.Event) { ev.SnapshotID = hostile })
+		ev := e.event(func(ev *webhook.Payload) { ev.SnapshotID = hostile })
 		ids, err := m.OnEvent(context.Background(), ev)
 		if err != nil || len(ids) != 0 {
 			t.Errorf("snapshot id %q: proposals %v, err %v; want none", hostile, ids, err)
@@ -212,7 +211,7 @@ func TestOnEventProposesOncePerEventAndRule(t *testing.T) {
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second OnEvent: %v, %v; want none", again, err)
 	}
-	ps, err := m.Proposals(context.Background(), StatePending, 0)
+	ps, err := m.Proposals(context.Background(), store.StatePending, 0)
 	if err != nil || len(ps) != 2 {
 		t.Fatalf("pending proposals: %d, %v", len(ps), err)
 	}
@@ -234,7 +233,7 @@ func TestOnEventProposesOncePerEventAndRule(t *testing.T) {
 	}
 
 	// Test events match only rules that allow them.
-	test := e.event(func(ev *listener.Event) { ev.Test = true })
+	test := e.event(func(ev *webhook.Payload) { ev.Test = true })
 	if ids, _ := m.OnEvent(context.Background(), test); len(ids) != 0 {
 		t.Errorf("test event got proposals %v", ids)
 	}
@@ -333,7 +332,7 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("approve rejected: %v", err)
 	}
 	p, _ := m.Proposal(ctx, rejected)
-	if p.State != StateRejected || p.Comment != "not during business hours" || p.DecidedBy != "tester" || !p.DecidedAt.Equal(clk.Now()) {
+	if p.State != store.StateRejected || p.Comment != "not during business hours" || p.DecidedBy != "tester" || !p.DecidedAt.Equal(clk.Now()) {
 		t.Errorf("rejected proposal %+v", p)
 	}
 
@@ -347,24 +346,19 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("reject expired: %v", err)
 	}
 	p, _ = m.Proposal(ctx, expiring)
-	if p.State != StateExpired {
+	if p.State != store.StateExpired {
 		t.Errorf("expired proposal shows %s", p.State)
 	}
-	if ps, _ := m.Proposals(ctx, StateExpired, 0); len(ps) != 1 || ps[0].ID != expiring {
+	if ps, _ := m.Proposals(ctx, store.StateExpired, 0); len(ps) != 1 || ps[0].ID != expiring {
 		t.Errorf("expired list %+v", ps)
 	}
 	if n, _ := m.PendingCount(ctx); n != 0 {
 		t.Errorf("PendingCount %d", n)
 	}
-	// The runner records the expiry too; still refused afterwards.
-	m.sweepExpired(ctx)
-	var state string
-	e.st.ReadDB().QueryRow(`SELECT state FROM proposals WHERE id = ?`, expiring).Scan(&state)
-	if state != StateExpired {
-		t.Errorf("stored state %s after sweep", state)
-	}
-	if _, err := m.Approve(ctx, expiring); !errors.Is(err, ErrExpired) {
-		t.Errorf("approve swept: %v", err)
+	// Expiry is derived, never stored: the proposal still records only that
+	// nobody decided, and stays refused.
+	if ps, _ := m.Proposals(ctx, store.StatePending, 0); len(ps) != 0 {
+		t.Errorf("pending list still has the expired proposal: %+v", ps)
 	}
 	if runs, _ := m.Runs(ctx, 0); len(runs) != 0 {
 		t.Errorf("refusals created runs: %+v", runs)
@@ -384,7 +378,7 @@ func TestRefusals(t *testing.T) {
 	}
 	run, _ := m.Run(ctx, runID)
 	p, _ = m.Proposal(ctx, queued)
-	if run.State != StateCancelled || p.State != StateCancelled || !run.StartedAt.IsZero() {
+	if run.State != store.StateCancelled || p.State != store.StateCancelled || !run.StartedAt.IsZero() {
 		t.Errorf("cancelled queued run %+v, proposal %s", run, p.State)
 	}
 	if err := m.Cancel(runID); !errors.Is(err, ErrDecided) {
@@ -432,7 +426,7 @@ func TestTimeoutAndCancelStopTheWholeTree(t *testing.T) {
 				}
 			}
 			run := waitRun(t, m, runID, 10*time.Second)
-			want := map[string]string{"timeout": StateTimedOut, "cancel": StateCancelled}[how]
+			want := map[string]string{"timeout": store.StateTimedOut, "cancel": store.StateCancelled}[how]
 			if run.State != want {
 				t.Fatalf("state %s, want %s (%s)", run.State, want, run.Error)
 			}
@@ -468,7 +462,7 @@ func TestOutputCapAndMarker(t *testing.T) {
 	if string(run.Output) != want || !run.Truncated {
 		t.Errorf("output %d bytes ending %q, truncated %v", len(run.Output), run.Output[max(0, len(run.Output)-40):], run.Truncated)
 	}
-	if run.State != StateFailed || run.ExitCode == nil || *run.ExitCode != 3 {
+	if run.State != store.StateFailed || run.ExitCode == nil || *run.ExitCode != 3 {
 		t.Errorf("run %+v", run)
 	}
 	ns := e.rec.notifications()
@@ -488,7 +482,7 @@ func TestStderrAndStdoutShareOrderAndSubscribersStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitRunState(t, m, runID, 10*time.Second, func(s string) bool { return s == StateRunning })
+	waitRunState(t, m, runID, 10*time.Second, func(s string) bool { return s == store.StateRunning })
 	var ch <-chan []byte
 	var cancel func()
 	for deadline := time.Now().Add(5 * time.Second); ; {
@@ -520,7 +514,7 @@ func TestStderrAndStdoutShareOrderAndSubscribersStream(t *testing.T) {
 	}
 	// The channel closes only after the end is stored.
 	run, _ := m.Run(context.Background(), runID)
-	if run.State != StateSucceeded || string(run.Output) != "one\nerr\ntwo\n" {
+	if run.State != store.StateSucceeded || string(run.Output) != "one\nerr\ntwo\n" {
 		t.Errorf("run %+v output %q", run, run.Output)
 	}
 	// A finished run has nothing to stream.
@@ -548,12 +542,12 @@ func TestConcurrencyLimitQueues(t *testing.T) {
 	}
 	waitFile(t, filepath.Join(e.work, "started.log"), 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // several polls
-	if r, _ := m.Run(context.Background(), second); r.State != StateQueued {
+	if r, _ := m.Run(context.Background(), second); r.State != store.StateQueued {
 		t.Fatalf("second run is %s while the first runs; want queued", r.State)
 	}
 	writeFile(t, filepath.Join(e.work, "go"), "x")
 	for _, id := range []int64{first, second} {
-		if r := waitRun(t, m, id, 10*time.Second); r.State != StateSucceeded {
+		if r := waitRun(t, m, id, 10*time.Second); r.State != store.StateSucceeded {
 			t.Errorf("run %d %s", id, r.State)
 		}
 	}
@@ -576,7 +570,6 @@ func TestRunnerLockSharedDataDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2.poll = 50 * time.Millisecond
 	defer m2.Close()
 	if err := m2.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -597,7 +590,7 @@ func TestRunnerLockSharedDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := waitRun(t, m2, runID, 10*time.Second)
-	if run.State != StateSucceeded || string(run.Output) != "quick\n" || run.ApprovedBy != "other" {
+	if run.State != store.StateSucceeded || string(run.Output) != "quick\n" || run.ApprovedBy != "other" {
 		t.Fatalf("run %+v output %q", run, run.Output)
 	}
 	if m1.launched.Load() != 1 || m2.launched.Load() != 0 {
@@ -611,11 +604,11 @@ func TestRunnerLockSharedDataDir(t *testing.T) {
 	}
 	child := readPID(t, filepath.Join(e.work, "child.pid"))
 	killLater(t, child)
-	waitRunState(t, m2, slow, 10*time.Second, func(s string) bool { return s == StateRunning })
+	waitRunState(t, m2, slow, 10*time.Second, func(s string) bool { return s == store.StateRunning })
 	if err := m2.Cancel(slow); err != nil {
 		t.Fatal(err)
 	}
-	if r := waitRun(t, m2, slow, 10*time.Second); r.State != StateCancelled || !gone(child) {
+	if r := waitRun(t, m2, slow, 10*time.Second); r.State != store.StateCancelled || !gone(child) {
 		t.Errorf("cancel from the other process: %s, grandchild gone %v", r.State, gone(child))
 	}
 
@@ -632,7 +625,7 @@ func TestRunnerLockSharedDataDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := waitRun(t, m2, runID, 10*time.Second); r.State != StateSucceeded || m2.launched.Load() != 1 {
+	if r := waitRun(t, m2, runID, 10*time.Second); r.State != store.StateSucceeded || m2.launched.Load() != 1 {
 		t.Errorf("after takeover: %s, launched %d", r.State, m2.launched.Load())
 	}
 }
@@ -657,7 +650,7 @@ func TestRunNowInForeground(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, _ := m.Run(ctx, runID)
-	if out.String() != "hello\nworld\n" || string(run.Output) != "hello\nworld\n" || run.State != StateSucceeded {
+	if out.String() != "hello\nworld\n" || string(run.Output) != "hello\nworld\n" || run.State != store.StateSucceeded {
 		t.Errorf("streamed %q, stored %q, state %s", out.String(), run.Output, run.State)
 	}
 	if m.RunnerActive() {
@@ -673,7 +666,7 @@ func TestRunNowInForeground(t *testing.T) {
 		t.Errorf("missing program: %v", err)
 	}
 	run, _ = m.Run(ctx, runID)
-	if run.State != StateFailed || run.ExitCode != nil || !strings.Contains(run.Error, "could not start") {
+	if run.State != store.StateFailed || run.ExitCode != nil || !strings.Contains(run.Error, "could not start") {
 		t.Errorf("missing program recorded as %+v", run)
 	}
 	if err := m.RunNow(ctx, runID, &out); !errors.Is(err, ErrDecided) {
@@ -694,13 +687,13 @@ func TestCloseInterruptsRunningRun(t *testing.T) {
 	}
 	child := readPID(t, filepath.Join(e.work, "child.pid"))
 	killLater(t, child)
-	waitRunState(t, m, runID, 10*time.Second, func(s string) bool { return s == StateRunning })
+	waitRunState(t, m, runID, 10*time.Second, func(s string) bool { return s == store.StateRunning })
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	run, _ := m.Run(context.Background(), runID)
 	p, _ := m.Proposal(context.Background(), proposal)
-	if run.State != StateInterrupted || p.State != StateInterrupted || !strings.HasPrefix(string(run.Output), "started\n") {
+	if run.State != store.StateInterrupted || p.State != store.StateInterrupted || !strings.HasPrefix(string(run.Output), "started\n") {
 		t.Errorf("after Close: run %+v output %q, proposal %s", run, run.Output, p.State)
 	}
 	if !gone(child) {
@@ -731,7 +724,7 @@ func TestInterruptedAfterCrash(t *testing.T) {
 		t.Fatal("the helper does not hold the runner lock")
 	}
 	runs, _ := m.Runs(context.Background(), 0)
-	if len(runs) != 1 || runs[0].State != StateRunning {
+	if len(runs) != 1 || runs[0].State != store.StateRunning {
 		t.Fatalf("runs before the crash: %+v", runs)
 	}
 	// The crash.
@@ -751,7 +744,7 @@ func TestInterruptedAfterCrash(t *testing.T) {
 	}
 	run, _ := m.Run(context.Background(), runs[0].ID)
 	p, _ := m.Proposal(context.Background(), proposal)
-	if run.State != StateInterrupted || p.State != StateInterrupted || run.EndedAt.IsZero() || run.Error == "" {
+	if run.State != store.StateInterrupted || p.State != store.StateInterrupted || run.EndedAt.IsZero() || run.Error == "" {
 		t.Errorf("after restart: run %+v, proposal %s", run, p.State)
 	}
 	time.Sleep(300 * time.Millisecond) // several polls: nothing may re-run
@@ -761,7 +754,7 @@ func TestInterruptedAfterCrash(t *testing.T) {
 	if _, err := m.Approve(context.Background(), proposal); !errors.Is(err, ErrDecided) {
 		t.Errorf("re-approving the interrupted proposal: %v", err)
 	}
-	if q, _ := m.Proposal(context.Background(), pending); q.State != StatePending {
+	if q, _ := m.Proposal(context.Background(), pending); q.State != store.StatePending {
 		t.Errorf("pending proposal became %s", q.State)
 	}
 	if runs, _ := m.Runs(context.Background(), 0); len(runs) != 1 {

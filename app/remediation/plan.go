@@ -1,15 +1,14 @@
 package remediation
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // Plan is exactly what a proposal would run: the program and arguments with
@@ -25,73 +24,13 @@ type Plan struct {
 	Expires time.Duration
 }
 
-// placeholderRE finds {{ name }} in an argument.
-var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
-
-// safeValueRE is what a value must look like to be put into an argument.
-// Payload data is untrusted; only identifier-shaped values pass, so even a
-// program that hands its arguments to a shell cannot be steered by them.
-var safeValueRE = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
-
-// placeholders maps each known placeholder to the event field it reads.
-var placeholders = map[string]func(store.EventRow) string{
-	"snapshot.id": func(e store.EventRow) string { return e.SnapshotID },
-	"snapshotId":  func(e store.EventRow) string { return e.SnapshotID },
-	"event.id":    func(e store.EventRow) string { return strconv.FormatInt(e.ID, 10) },
-	"action":      func(e store.EventRow) string { return e.Action },
-	"status":      func(e store.EventRow) string { return e.Status },
-}
-
-// ErrUnsafeValue is wrapped by Resolve when an event field used in a
-// placeholder is empty or holds anything but letters, digits, '-', '_', '$'.
-var ErrUnsafeValue = errors.New("value not allowed in a command argument")
-
-// checkPlaceholders reports an unknown or malformed placeholder in s.
-func checkPlaceholders(s string) error {
-	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		if _, ok := placeholders[m[1]]; !ok {
-			return fmt.Errorf("unknown placeholder {{%s}} (known: {{snapshot.id}}, {{snapshotId}}, {{event.id}}, {{action}}, {{status}})", m[1])
-		}
-	}
-	rest := placeholderRE.ReplaceAllString(s, "")
-	if strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
-		return errors.New("unbalanced {{ or }}")
-	}
-	return nil
-}
-
-// fill replaces the placeholders of s with the event's values, refusing any
-// value that is not identifier-shaped.
-func fill(s string, e store.EventRow) (string, error) {
-	var err error
-	out := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
-		name := placeholderRE.FindStringSubmatch(m)[1]
-		get, ok := placeholders[name]
-		if !ok {
-			if err == nil {
-				err = fmt.Errorf("unknown placeholder {{%s}}", name)
-			}
-			return m
-		}
-		v := get(e)
-		if !safeValueRE.MatchString(v) {
-			if err == nil {
-				err = fmt.Errorf("{{%s}} = %q: %w (only letters, digits, '-', '_', '$')", name, v, ErrUnsafeValue)
-			}
-			return m
-		}
-		return v
-	})
-	return out, err
-}
-
 // Resolve turns a rule and an event into the plan a proposal would freeze.
 // Placeholders in arguments and in the rule's environment values are filled
 // from validated identifier fields only; free text such as the snapshot name
 // reaches the program through IPF_* variables and the event file, never its
 // arguments. An empty workdir becomes the user's home directory, so the
 // approval screen shows where the program will really run.
-func Resolve(r Rule, e store.EventRow) (Plan, error) {
+func Resolve(r Rule, e webhook.Event) (Plan, error) {
 	if err := r.validate(); err != nil {
 		return Plan{}, err
 	}
@@ -119,4 +58,40 @@ func Resolve(r Rule, e store.EventRow) (Plan, error) {
 		p.Workdir = home
 	}
 	return p, nil
+}
+
+// childEnv is the whole environment of a run: a few variables passed
+// through from ipfwatch's own environment (never anything else, so the
+// webhook secret cannot leak), the rule's variables, and the event's fields.
+// NUL bytes, which no environment can hold, are dropped from event values.
+func childEnv(ruleEnv map[string]string, e webhook.Event, eventFile string) []string {
+	vars := map[string]string{}
+	for _, k := range passThroughEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			vars[k] = v
+		}
+	}
+	for k, v := range ruleEnv {
+		vars[k] = v
+	}
+	clean := func(s string) string { return strings.ReplaceAll(s, "\x00", "") }
+	vars["IPF_EVENT_ID"] = strconv.FormatInt(e.ID, 10)
+	vars["IPF_EVENT_TYPE"] = clean(e.Type)
+	vars["IPF_EVENT_ACTION"] = clean(e.Action)
+	vars["IPF_EVENT_STATUS"] = clean(e.Status)
+	vars["IPF_SNAPSHOT_ID"] = clean(e.SnapshotID)
+	vars["IPF_SNAPSHOT_NAME"] = clean(e.SnapshotName)
+	vars["IPF_REQUESTER"] = clean(e.Requester)
+	vars["IPF_EVENT_TIMESTAMP"] = strconv.FormatInt(e.TimestampMillis, 10)
+	vars["IPF_EVENT_FILE"] = eventFile
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	env := make([]string, 0, len(keys))
+	for _, k := range keys {
+		env = append(env, k+"="+vars[k])
+	}
+	return env
 }

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -193,13 +194,13 @@ func TestWriteExample(t *testing.T) {
 }
 
 func TestMatches(t *testing.T) {
-	ev := store.EventRow{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover"}
+	ev := webhook.Event{Payload: webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover"}}
 	test := ev
 	test.Test = true
 	tests := []struct {
 		name  string
 		match Match
-		event store.EventRow
+		event webhook.Event
 		want  bool
 	}{
 		{"empty match takes anything", Match{}, ev, true},
@@ -231,7 +232,7 @@ func TestResolve(t *testing.T) {
 		Name: "r", Command: []string{"/bin/x", "--snap={{snapshotId}}", "{{snapshot.id}}", "{{event.id}}", "{{action}}/{{status}}", "literal $(x)"},
 		Workdir: "/opt", Env: map[string]string{"SNAP": "{{snapshotId}}", "K": "v"}, Timeout: time.Minute, Expires: time.Hour,
 	}
-	ev := store.EventRow{ID: 42, SnapshotID: "$lastLocked_1-a", Action: "calculate", Status: "completed"}
+	ev := webhook.Event{Payload: webhook.Payload{SnapshotID: "$lastLocked_1-a", Action: "calculate", Status: "completed"}, ID: 42}
 	p, err := Resolve(rule, ev)
 	if err != nil {
 		t.Fatal(err)
@@ -278,10 +279,10 @@ func TestFormatDuration(t *testing.T) {
 		24 * time.Hour: "24h", 10 * time.Minute: "10m", 90 * time.Second: "1m30s",
 		90 * time.Minute: "1h30m", time.Hour + time.Second: "1h0m1s", 1500 * time.Millisecond: "1.5s",
 	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := config.FormatDuration(d); got != want {
+			t.Errorf("config.FormatDuration(%v) = %q, want %q", d, got, want)
 		}
-		if back, err := time.ParseDuration(formatDuration(d)); err != nil || back != d {
+		if back, err := time.ParseDuration(config.FormatDuration(d)); err != nil || back != d {
 			t.Errorf("%v does not parse back: %v %v", d, back, err)
 		}
 	}

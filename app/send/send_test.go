@@ -12,23 +12,24 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func TestBodyParsesAsIPFabricSends(t *testing.T) {
 	at := time.UnixMilli(1700000000123)
 	tests := []struct {
 		p    Payload
-		want listener.Event
+		want webhook.Payload
 	}{
 		{Payload{Time: at, SnapshotID: "s1", SnapshotName: "DC1"},
-			listener.Event{Type: "snapshot", Action: "discover", Status: "completed", Requester: "user:1", TimestampMillis: 1700000000123, SnapshotID: "s1", SnapshotName: "DC1"}},
+			webhook.Payload{Type: "snapshot", Action: "discover", Status: "completed", Requester: "user:1", TimestampMillis: 1700000000123, SnapshotID: "s1", SnapshotName: "DC1"}},
 		{Payload{Time: at, Type: "intent-verification", SnapshotID: "s2", Test: true},
-			listener.Event{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover", TimestampMillis: 1700000000123, SnapshotID: "s2", Test: true, ReportIDs: []string{"1"}}},
+			webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover", TimestampMillis: 1700000000123, SnapshotID: "s2", Test: true, ReportIDs: []string{"1"}}},
 		{Payload{Time: at, Status: "failed", Reason: "license expired", SnapshotID: "s3"},
-			listener.Event{Type: "snapshot", Action: "discover", Status: "failed", Reason: "license expired", Requester: "user:1", TimestampMillis: 1700000000123, SnapshotID: "s3"}},
+			webhook.Payload{Type: "snapshot", Action: "discover", Status: "failed", Reason: "license expired", Requester: "user:1", TimestampMillis: 1700000000123, SnapshotID: "s3"}},
 	}
 	for _, tt := range tests {
-		e, err := listener.Parse(Body(tt.p))
+		e, err := webhook.Parse(Body(tt.p))
 		if err != nil {
 			t.Errorf("%+v: %v", tt.p, err)
 			continue

@@ -155,7 +155,7 @@ func TestCrashKill9(t *testing.T) {
 	s := openAt(t, path)
 	ctx := context.Background()
 	var ok string
-	if err := s.ReadDB().QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+	if err := s.readDB.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Errorf("integrity_check = %q, %v", ok, err)
 	}
 	var missing []int64

@@ -12,14 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
-
-// ErrNotFound is returned (wrapped) when a row asked for by id does not exist.
-var ErrNotFound = errors.New("store: not found")
-
-// defaultLimit is the page size when a filter leaves Limit at zero.
-const defaultLimit = 100
 
 // eventColumns are the columns every event query reads, in scanEvent order.
 const eventColumns = `id, received_at, last_seen_at, type, action, status, reason, requester,
@@ -35,7 +29,7 @@ const dedupeQuery = `SELECT min(id) FROM (SELECT id FROM events WHERE dedupe_key
 // same delivery, and a retry must not be stored twice). It returns only after
 // the transaction has committed, so a nil error means the event is on disk
 // and may be acknowledged.
-func (s *Store) InsertEvent(ctx context.Context, d listener.Delivery) (listener.Result, error) {
+func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, error) {
 	// Encode outside the writer goroutine: it is the one shared resource.
 	sum := d.BodySHA256
 	if sum == "" {
@@ -52,28 +46,28 @@ func (s *Store) InsertEvent(ctx context.Context, d listener.Delivery) (listener.
 	if body == nil {
 		body = []byte{} // the column is NOT NULL; nil would bind as NULL
 	}
-	reportIDs, err := encodeList(d.Event.ReportIDs)
+	reportIDs, err := encodeList(d.ReportIDs)
 	if err != nil {
-		return listener.Result{}, err
+		return Inserted{}, err
 	}
-	unrecognised := encodeCSV(d.Event.Unrecognised)
+	unrecognised := encodeCSV(d.Unrecognised)
 	received := d.ReceivedAt.UnixMilli()
-	e := d.Event
+	e := d.Payload
 
-	var res listener.Result
-	err = s.Write(ctx, func(tx *sql.Tx) error {
+	var res Inserted
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		// UNION ALL of two index searches; the equivalent "key = ? OR sha = ?"
 		// makes SQLite build a rowset per lookup and costs three times as much.
-		var id sql.NullInt64
-		if err := tx.QueryRow(dedupeQuery, key, sum).Scan(&id); err != nil {
+		var orig sql.NullInt64
+		if err := tx.QueryRow(dedupeQuery, key, sum).Scan(&orig); err != nil {
 			return fmt.Errorf("look up duplicate: %w", err)
 		}
-		if id.Valid {
+		if orig.Valid {
 			if _, err := tx.Exec(`UPDATE events SET duplicates = duplicates + 1,
-				last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, id.Int64); err != nil {
+				last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, orig.Int64); err != nil {
 				return fmt.Errorf("count duplicate: %w", err)
 			}
-			res = listener.Result{ID: id.Int64, Duplicate: true}
+			res = Inserted{ID: orig.Int64, Duplicate: true}
 			return nil
 		}
 		r, err := tx.Exec(`INSERT INTO events (received_at, last_seen_at, type, action, status,
@@ -87,29 +81,36 @@ func (s *Store) InsertEvent(ctx context.Context, d listener.Delivery) (listener.
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		newID, err := r.LastInsertId()
+		id, err := r.LastInsertId()
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		res = listener.Result{ID: newID}
+		res = Inserted{ID: id}
 		return nil
 	})
 	if err != nil {
-		return listener.Result{}, fmt.Errorf("store event: %w", err)
+		return Inserted{}, fmt.Errorf("store event: %w", err)
 	}
 	return res, nil
 }
 
+// Inserted says what InsertEvent did: stored a new event, or counted a
+// duplicate of the stored one with this id.
+type Inserted struct {
+	ID        int64
+	Duplicate bool
+}
+
 // GetEvent returns one event with its raw body.
-func (s *Store) GetEvent(ctx context.Context, id int64) (EventRow, error) {
+func (s *Store) GetEvent(ctx context.Context, id int64) (webhook.Event, error) {
 	row := s.readDB.QueryRowContext(ctx, `SELECT `+eventColumns+`, body FROM events WHERE id = ?`, id)
-	var ev EventRow
+	var ev webhook.Event
 	err := scanEvent(row, &ev, &ev.Body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return EventRow{}, fmt.Errorf("event %d: %w", id, ErrNotFound)
+		return webhook.Event{}, fmt.Errorf("event %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return EventRow{}, fmt.Errorf("event %d: %w", id, err)
+		return webhook.Event{}, fmt.Errorf("event %d: %w", id, err)
 	}
 	if ev.Body == nil {
 		ev.Body = []byte{}
@@ -122,34 +123,31 @@ func (s *Store) GetEvent(ctx context.Context, id int64) (EventRow, error) {
 // so a page costs the same however deep it is and rows arriving meanwhile do
 // not shift it. It never counts the total: with 100,000 rows that would cost
 // more than the page.
-func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]EventRow, error) {
-	var where []string
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]webhook.Event, error) {
+	var conds []string
 	var args []any
 	if f.Type != "" {
-		where = append(where, "type = ?")
+		conds = append(conds, "type = ?")
 		args = append(args, f.Type)
 	}
 	if f.Status != "" {
-		where = append(where, "status = ?")
+		conds = append(conds, "status = ?")
 		args = append(args, f.Status)
 	}
 	if f.Search != "" {
 		p := "%" + escapeLike(f.Search) + "%"
-		where = append(where, `(snapshot_name LIKE ? ESCAPE '\' OR snapshot_id LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\')`)
+		conds = append(conds, `(snapshot_name LIKE ? ESCAPE '\' OR snapshot_id LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "received_at >= ?")
+		conds = append(conds, "received_at >= ?")
 		args = append(args, f.Since.UnixMilli())
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < ?")
+		conds = append(conds, "id < ?")
 		args = append(args, f.BeforeID)
 	}
-	q := `SELECT ` + eventColumns + ` FROM events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := `SELECT ` + eventColumns + ` FROM events` + where(conds)
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limitOrDefault(f.Limit))
 	return s.queryEvents(ctx, q, args...)
@@ -158,7 +156,7 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]EventRow, erro
 // EventsBySnapshot returns the events of one snapshot, oldest first, so a
 // discovery can be followed by the intent verification it triggered. An
 // empty snapshotID matches nothing.
-func (s *Store) EventsBySnapshot(ctx context.Context, snapshotID string, limit int) ([]EventRow, error) {
+func (s *Store) EventsBySnapshot(ctx context.Context, snapshotID string, limit int) ([]webhook.Event, error) {
 	if snapshotID == "" {
 		return nil, nil
 	}
@@ -195,34 +193,18 @@ func (s *Store) LatestIDs(ctx context.Context) (event, rejection int64, err erro
 	return event, rejection, nil
 }
 
-func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]EventRow, error) {
-	rows, err := s.readDB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query events: %w", err)
-	}
-	defer rows.Close()
-	var out []EventRow
-	for rows.Next() {
-		var ev EventRow
-		if err := scanEvent(rows, &ev); err != nil {
-			return nil, fmt.Errorf("query events: %w", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query events: %w", err)
-	}
-	return out, nil
+func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]webhook.Event, error) {
+	return queryAll(ctx, s.readDB, "query events", func(sc scanner) (ev webhook.Event, err error) {
+		return ev, scanEvent(sc, &ev)
+	}, q, args...)
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 // scanEvent reads eventColumns, then any extra destinations, into ev.
-func scanEvent(sc scanner, ev *EventRow, extra ...any) error {
-	var received, lastSeen, eventTS int64
+func scanEvent(sc scanner, ev *webhook.Event, extra ...any) error {
+	var received, lastSeen int64
 	var reportIDs, unrecognised string
 	dest := append([]any{&ev.ID, &received, &lastSeen, &ev.Type, &ev.Action, &ev.Status,
-		&ev.Reason, &ev.Requester, &eventTS, &ev.Test, &ev.SnapshotID, &ev.SnapshotName,
+		&ev.Reason, &ev.Requester, &ev.TimestampMillis, &ev.Test, &ev.SnapshotID, &ev.SnapshotName,
 		&ev.CloneID, &ev.File, &reportIDs, &unrecognised, &ev.RemoteAddr, &ev.UserAgent,
 		&ev.SecretMatched, &ev.Duplicates, &ev.BodySHA256}, extra...)
 	if err := sc.Scan(dest...); err != nil {
@@ -230,20 +212,12 @@ func scanEvent(sc scanner, ev *EventRow, extra ...any) error {
 	}
 	ev.ReceivedAt = time.UnixMilli(received)
 	ev.LastSeenAt = time.UnixMilli(lastSeen)
-	ev.EventTime = time.UnixMilli(eventTS)
 	var err error
 	if ev.ReportIDs, err = decodeList(reportIDs); err != nil {
 		return fmt.Errorf("event %d report_ids: %w", ev.ID, err)
 	}
 	ev.Unrecognised = decodeCSV(unrecognised)
 	return nil
-}
-
-func limitOrDefault(n int) int {
-	if n <= 0 {
-		return defaultLimit
-	}
-	return n
 }
 
 // escapeLike makes s match itself literally in a LIKE pattern with ESCAPE '\'.

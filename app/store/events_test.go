@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func TestEventRoundTrip(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	body := []byte("{\"type\":\"intent-verification\", \"x\":\"\x00\xff\"}\n") // byte for byte, not UTF-8
-	d := listener.Delivery{
-		Event: listener.Event{
+	d := webhook.Event{
+		Payload: webhook.Payload{
 			Type: "intent-verification", Action: "calculate", Status: "resumed (stopping)",
 			Reason: "why, 100% _sure_", Requester: "snapshot:load",
 			TimestampMillis: base.Add(-time.Minute).UnixMilli(), Test: true,
@@ -47,21 +47,13 @@ func TestEventRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := EventRow{
-		ID: res.ID, ReceivedAt: base, LastSeenAt: base,
-		Type: d.Event.Type, Action: d.Event.Action, Status: d.Event.Status, Reason: d.Event.Reason,
-		Requester: d.Event.Requester, EventTime: base.Add(-time.Minute), Test: true,
-		SnapshotID: d.Event.SnapshotID, SnapshotName: d.Event.SnapshotName, CloneID: "clone-1",
-		File: "snap.tar", ReportIDs: d.Event.ReportIDs, Unrecognised: d.Event.Unrecognised,
-		RemoteAddr: d.RemoteAddr, UserAgent: d.UserAgent, SecretMatched: "previous",
-		Duplicates: 0, BodySHA256: "ab12", Body: body,
-	}
+	want := webhook.Event{Payload: webhook.Payload{Type: d.Payload.Type, Action: d.Payload.Action, Status: d.Payload.Status, Reason: d.Payload.Reason, Requester: d.Payload.Requester, Test: true, TimestampMillis: base.Add(-time.Minute).UnixMilli(), SnapshotID: d.Payload.SnapshotID, SnapshotName: d.Payload.SnapshotName, CloneID: "clone-1", File: "snap.tar", ReportIDs: d.Payload.ReportIDs, Unrecognised: d.Payload.Unrecognised}, ID: res.ID, ReceivedAt: base, LastSeenAt: base, RemoteAddr: d.RemoteAddr, UserAgent: d.UserAgent, SecretMatched: "previous", Duplicates: 0, BodySHA256: "ab12", Body: body}
 	if !reflect.DeepEqual(normal(got), normal(want)) {
 		t.Errorf("GetEvent =\n%+v\nwant\n%+v", got, want)
 	}
 
 	var key string
-	if err := s.ReadDB().QueryRow("SELECT dedupe_key FROM events WHERE id = ?", res.ID).Scan(&key); err != nil || key != d.Key {
+	if err := s.readDB.QueryRow("SELECT dedupe_key FROM events WHERE id = ?", res.ID).Scan(&key); err != nil || key != d.Key {
 		t.Errorf("dedupe_key = %q (%v), want %q", key, err, d.Key)
 	}
 
@@ -82,18 +74,17 @@ func TestEventRoundTrip(t *testing.T) {
 
 // normal makes times comparable with DeepEqual (same location, no monotonic
 // reading).
-func normal(r EventRow) EventRow {
+func normal(r webhook.Event) webhook.Event {
 	r.ReceivedAt = r.ReceivedAt.UTC()
 	r.LastSeenAt = r.LastSeenAt.UTC()
-	r.EventTime = r.EventTime.UTC()
 	return r
 }
 
 func TestEventWithoutKeyOrHash(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	a := listener.Delivery{Event: listener.Event{Type: "snapshot"}, Body: []byte(`{"a":1}`), ReceivedAt: base}
-	b := listener.Delivery{Event: listener.Event{Type: "snapshot"}, Body: []byte(`{"b":1}`), ReceivedAt: base}
+	a := webhook.Event{Payload: webhook.Payload{Type: "snapshot"}, Body: []byte(`{"a":1}`), ReceivedAt: base}
+	b := webhook.Event{Payload: webhook.Payload{Type: "snapshot"}, Body: []byte(`{"b":1}`), ReceivedAt: base}
 	ra, err := s.InsertEvent(ctx, a)
 	if err != nil {
 		t.Fatal(err)
@@ -125,18 +116,18 @@ func TestDuplicates(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name   string
-		repeat func(d listener.Delivery) listener.Delivery
+		repeat func(d webhook.Event) webhook.Event
 	}{
-		{"same key, reformatted body", func(d listener.Delivery) listener.Delivery {
+		{"same key, reformatted body", func(d webhook.Event) webhook.Event {
 			d.Body = append([]byte(" "), d.Body...)
 			d.BodySHA256 = "different-hash"
 			return d
 		}},
-		{"same body, different key", func(d listener.Delivery) listener.Delivery {
+		{"same body, different key", func(d webhook.Event) webhook.Event {
 			d.Key = "some other key"
 			return d
 		}},
-		{"identical retry", func(d listener.Delivery) listener.Delivery { return d }},
+		{"identical retry", func(d webhook.Event) webhook.Event { return d }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := openTest(t)
@@ -187,7 +178,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 // insertMany stores ds from 8 goroutines and returns each delivery's id.
-func insertMany(t *testing.T, s *Store, ds []listener.Delivery) []int64 {
+func insertMany(t *testing.T, s *Store, ds []webhook.Event) []int64 {
 	t.Helper()
 	ids := make([]int64, len(ds))
 	var wg sync.WaitGroup
@@ -215,26 +206,26 @@ func TestListEventsFiltersAndPaging(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	const n = 1000
-	ds := make([]listener.Delivery, n)
+	ds := make([]webhook.Event, n)
 	for i := range ds {
 		d := testDelivery(i, base.Add(time.Duration(i)*time.Minute))
 		switch i % 4 {
 		case 0:
-			d.Event.Status = "failed"
-			d.Event.Reason = fmt.Sprintf("discovery %d%% done", i%100)
+			d.Payload.Status = "failed"
+			d.Payload.Reason = fmt.Sprintf("discovery %d%% done", i%100)
 		case 1:
-			d.Event.Type = "intent-verification"
-			d.Event.Action = "calculate"
+			d.Payload.Type = "intent-verification"
+			d.Payload.Action = "calculate"
 		}
 		if i%10 == 0 {
-			d.Event.SnapshotName = fmt.Sprintf("site_%d", i)
+			d.Payload.SnapshotName = fmt.Sprintf("site_%d", i)
 		} else {
-			d.Event.SnapshotName = fmt.Sprintf("siteX%d", i)
+			d.Payload.SnapshotName = fmt.Sprintf("siteX%d", i)
 		}
 		ds[i] = d
 	}
 	ids := insertMany(t, s, ds)
-	byID := map[int64]listener.Delivery{}
+	byID := map[int64]webhook.Event{}
 	for i, id := range ids {
 		byID[id] = ds[i]
 	}
@@ -242,19 +233,19 @@ func TestListEventsFiltersAndPaging(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		f     EventFilter
-		match func(d listener.Delivery) bool
+		match func(d webhook.Event) bool
 	}{
-		{"all", EventFilter{}, func(listener.Delivery) bool { return true }},
-		{"type", EventFilter{Type: "intent-verification"}, func(d listener.Delivery) bool { return d.Event.Type == "intent-verification" }},
-		{"status", EventFilter{Status: "failed"}, func(d listener.Delivery) bool { return d.Event.Status == "failed" }},
-		{"since", EventFilter{Since: base.Add(700 * time.Minute)}, func(d listener.Delivery) bool { return !d.ReceivedAt.Before(base.Add(700 * time.Minute)) }},
+		{"all", EventFilter{}, func(webhook.Event) bool { return true }},
+		{"type", EventFilter{Type: "intent-verification"}, func(d webhook.Event) bool { return d.Payload.Type == "intent-verification" }},
+		{"status", EventFilter{Status: "failed"}, func(d webhook.Event) bool { return d.Payload.Status == "failed" }},
+		{"since", EventFilter{Since: base.Add(700 * time.Minute)}, func(d webhook.Event) bool { return !d.ReceivedAt.Before(base.Add(700 * time.Minute)) }},
 		// "_" and "%" are literal: "site_" must not match "siteX...", "0%" not "0 ...".
-		{"search underscore", EventFilter{Search: "site_"}, func(d listener.Delivery) bool { return strings.Contains(d.Event.SnapshotName, "site_") }},
-		{"search percent in reason", EventFilter{Search: "0% d"}, func(d listener.Delivery) bool { return strings.Contains(d.Event.Reason, "0% d") }},
-		{"search snapshot id, any case", EventFilter{Search: "SNAP-0001"}, func(d listener.Delivery) bool { return strings.Contains(d.Event.SnapshotID, "snap-0001") }},
-		{"search no match", EventFilter{Search: `x\%`}, func(listener.Delivery) bool { return false }},
-		{"combined", EventFilter{Status: "failed", Search: "site_", Since: base.Add(300 * time.Minute)}, func(d listener.Delivery) bool {
-			return d.Event.Status == "failed" && strings.Contains(d.Event.SnapshotName, "site_") && !d.ReceivedAt.Before(base.Add(300*time.Minute))
+		{"search underscore", EventFilter{Search: "site_"}, func(d webhook.Event) bool { return strings.Contains(d.Payload.SnapshotName, "site_") }},
+		{"search percent in reason", EventFilter{Search: "0% d"}, func(d webhook.Event) bool { return strings.Contains(d.Payload.Reason, "0% d") }},
+		{"search snapshot id, any case", EventFilter{Search: "SNAP-0001"}, func(d webhook.Event) bool { return strings.Contains(d.Payload.SnapshotID, "snap-0001") }},
+		{"search no match", EventFilter{Search: `x\%`}, func(webhook.Event) bool { return false }},
+		{"combined", EventFilter{Status: "failed", Search: "site_", Since: base.Add(300 * time.Minute)}, func(d webhook.Event) bool {
+			return d.Payload.Status == "failed" && strings.Contains(d.Payload.SnapshotName, "site_") && !d.ReceivedAt.Before(base.Add(300*time.Minute))
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -287,7 +278,7 @@ func TestListEventsFiltersAndPaging(t *testing.T) {
 					if r.Body != nil {
 						t.Fatalf("row %d carries its body in a list", r.ID)
 					}
-					if d := byID[r.ID]; r.SnapshotID != d.Event.SnapshotID || r.Status != d.Event.Status {
+					if d := byID[r.ID]; r.SnapshotID != d.Payload.SnapshotID || r.Status != d.Payload.Status {
 						t.Fatalf("row %d = %+v does not match what was stored", r.ID, r)
 					}
 				}
@@ -313,14 +304,14 @@ func head(ids []int64) []int64 { return ids[:min(len(ids), 5)] }
 func TestEventsBySnapshot(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	var ds []listener.Delivery
+	var ds []webhook.Event
 	for i := range 30 {
 		d := testDelivery(i, base.Add(time.Duration(i)*time.Second))
 		switch i % 3 {
 		case 0:
-			d.Event.SnapshotID = "snap-A"
+			d.Payload.SnapshotID = "snap-A"
 		case 1:
-			d.Event.SnapshotID = ""
+			d.Payload.SnapshotID = ""
 		}
 		ds = append(ds, d)
 	}
@@ -331,7 +322,7 @@ func TestEventsBySnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Event.SnapshotID == "snap-A" {
+		if d.Payload.SnapshotID == "snap-A" {
 			want = append(want, res.ID)
 		}
 	}
@@ -371,7 +362,7 @@ func TestCountSinceAndLatestIDs(t *testing.T) {
 		}
 	}
 	for i := range 4 {
-		if _, err := s.InsertRejection(ctx, listener.Rejection{ReceivedAt: base.Add(time.Duration(i) * 3 * time.Hour), Reason: "x"}); err != nil {
+		if _, err := s.InsertRejection(ctx, webhook.Rejection{ReceivedAt: base.Add(time.Duration(i) * 3 * time.Hour), Reason: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -412,7 +403,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{`SELECT id FROM events WHERE received_at < ? LIMIT ?`, []any{1, 1}, []string{"INDEX events_received"}},
 		{`DELETE FROM events WHERE id = ?`, []any{1}, []string{"INTEGER PRIMARY KEY"}},
 	} {
-		rows, err := s.ReadDB().Query("EXPLAIN QUERY PLAN "+c.query, c.args...)
+		rows, err := s.readDB.Query("EXPLAIN QUERY PLAN "+c.query, c.args...)
 		if err != nil {
 			t.Fatalf("%s: %v", c.query, err)
 		}

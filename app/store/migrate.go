@@ -101,6 +101,17 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_state ON runs(state);
 `,
+	// 2: a proposal records only its decision (pending, approved, rejected).
+	// Its state is derived from that, its expiry and its run's state (see
+	// proposalState); version 1 also stored the run's state and swept
+	// expiry into the row, so the two could disagree.
+	`
+UPDATE proposals SET state = 'approved' WHERE id IN (SELECT proposal_id FROM runs);
+UPDATE proposals SET state = 'pending', decided_at = NULL WHERE state = 'expired';
+DROP INDEX proposals_state;
+ALTER TABLE proposals RENAME COLUMN state TO decision;
+CREATE INDEX proposals_decision ON proposals(decision, expires_at);
+`,
 }
 
 // migrate applies every migration newer than the database's user_version,

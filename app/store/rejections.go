@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // maxPreview is how much of a refused body is kept: enough to see what was
@@ -31,7 +30,7 @@ const rejectionColumns = `id, received_at, remote_addr, method, path, user_agent
 
 // InsertRejection records a refused delivery and returns its id once
 // committed.
-func (s *Store) InsertRejection(ctx context.Context, r listener.Rejection) (int64, error) {
+func (s *Store) InsertRejection(ctx context.Context, r webhook.Rejection) (int64, error) {
 	preview := r.BodyPreview
 	if len(preview) > maxPreview {
 		preview = preview[:maxPreview]
@@ -41,7 +40,7 @@ func (s *Store) InsertRejection(ctx context.Context, r listener.Rejection) (int6
 		return 0, err
 	}
 	var id int64
-	err = s.Write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`INSERT INTO rejections (received_at, remote_addr, method, path,
 			user_agent, size, status, reason, hint, signature, body_sha256, body_preview, headers)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -60,59 +59,42 @@ func (s *Store) InsertRejection(ctx context.Context, r listener.Rejection) (int6
 }
 
 // GetRejection returns one refused delivery.
-func (s *Store) GetRejection(ctx context.Context, id int64) (RejectionRow, error) {
+func (s *Store) GetRejection(ctx context.Context, id int64) (webhook.Rejection, error) {
 	row := s.readDB.QueryRowContext(ctx, `SELECT `+rejectionColumns+` FROM rejections WHERE id = ?`, id)
-	var rr RejectionRow
+	var rr webhook.Rejection
 	err := scanRejection(row, &rr)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RejectionRow{}, fmt.Errorf("rejection %d: %w", id, ErrNotFound)
+		return webhook.Rejection{}, fmt.Errorf("rejection %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return RejectionRow{}, fmt.Errorf("rejection %d: %w", id, err)
+		return webhook.Rejection{}, fmt.Errorf("rejection %d: %w", id, err)
 	}
 	return rr, nil
 }
 
 // ListRejections returns one page of refused deliveries, newest first, paged
 // by id like ListEvents.
-func (s *Store) ListRejections(ctx context.Context, f RejectionFilter) ([]RejectionRow, error) {
-	var where []string
+func (s *Store) ListRejections(ctx context.Context, f RejectionFilter) ([]webhook.Rejection, error) {
+	var conds []string
 	var args []any
 	if !f.Since.IsZero() {
-		where = append(where, "received_at >= ?")
+		conds = append(conds, "received_at >= ?")
 		args = append(args, f.Since.UnixMilli())
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < ?")
+		conds = append(conds, "id < ?")
 		args = append(args, f.BeforeID)
 	}
-	q := `SELECT ` + rejectionColumns + ` FROM rejections`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := `SELECT ` + rejectionColumns + ` FROM rejections` + where(conds)
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limitOrDefault(f.Limit))
 
-	rows, err := s.readDB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query rejections: %w", err)
-	}
-	defer rows.Close()
-	var out []RejectionRow
-	for rows.Next() {
-		var rr RejectionRow
-		if err := scanRejection(rows, &rr); err != nil {
-			return nil, fmt.Errorf("query rejections: %w", err)
-		}
-		out = append(out, rr)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query rejections: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.readDB, "query rejections", func(sc scanner) (rr webhook.Rejection, err error) {
+		return rr, scanRejection(sc, &rr)
+	}, q, args...)
 }
 
-func scanRejection(sc scanner, rr *RejectionRow) error {
+func scanRejection(sc scanner, rr *webhook.Rejection) error {
 	var received int64
 	var headers string
 	if err := sc.Scan(&rr.ID, &received, &rr.RemoteAddr, &rr.Method, &rr.Path, &rr.UserAgent,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func TestRejectionRoundTrip(t *testing.T) {
@@ -18,12 +18,12 @@ func TestRejectionRoundTrip(t *testing.T) {
 	big := bytes.Repeat([]byte("A"), 5000)
 	for _, c := range []struct {
 		name string
-		in   listener.Rejection
-		want RejectionRow
+		in   webhook.Rejection
+		want webhook.Rejection
 	}{
 		{
 			name: "signature failure",
-			in: listener.Rejection{
+			in: webhook.Rejection{
 				ReceivedAt: base, RemoteAddr: "10.0.0.7:5555", Method: "POST", Path: "/ipfabric",
 				UserAgent: "curl/8.5", Size: 123, Status: 400, Reason: "Invalid message signature",
 				Hint: "uppercase hex", Signature: "ABCDEF", BodySHA256: "00ff",
@@ -33,7 +33,7 @@ func TestRejectionRoundTrip(t *testing.T) {
 					"authorization": "Basic c2VjcmV0", "Cookie": "s=1", "Proxy-Authorization": "x",
 				},
 			},
-			want: RejectionRow{
+			want: webhook.Rejection{
 				ReceivedAt: base, RemoteAddr: "10.0.0.7:5555", Method: "POST", Path: "/ipfabric",
 				UserAgent: "curl/8.5", Size: 123, Status: 400, Reason: "Invalid message signature",
 				Hint: "uppercase hex", Signature: "ABCDEF", BodySHA256: "00ff",
@@ -44,13 +44,13 @@ func TestRejectionRoundTrip(t *testing.T) {
 		},
 		{
 			name: "oversized body, preview capped",
-			in:   listener.Rejection{ReceivedAt: base, Method: "POST", Path: "/ipfabric", Size: 1 << 20, Status: 413, Reason: "body too large", BodyPreview: big},
-			want: RejectionRow{ReceivedAt: base, Method: "POST", Path: "/ipfabric", Size: 1 << 20, Status: 413, Reason: "body too large", BodyPreview: big[:maxPreview]},
+			in:   webhook.Rejection{ReceivedAt: base, Method: "POST", Path: "/ipfabric", Size: 1 << 20, Status: 413, Reason: "body too large", BodyPreview: big},
+			want: webhook.Rejection{ReceivedAt: base, Method: "POST", Path: "/ipfabric", Size: 1 << 20, Status: 413, Reason: "body too large", BodyPreview: big[:maxPreview]},
 		},
 		{
 			name: "nothing but a reason",
-			in:   listener.Rejection{ReceivedAt: base, Reason: "method not allowed"},
-			want: RejectionRow{ReceivedAt: base, Reason: "method not allowed"},
+			in:   webhook.Rejection{ReceivedAt: base, Reason: "method not allowed"},
+			want: webhook.Rejection{ReceivedAt: base, Reason: "method not allowed"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestListRejections(t *testing.T) {
 	ctx := context.Background()
 	var ids []int64
 	for i := range 250 {
-		id, err := s.InsertRejection(ctx, listener.Rejection{ReceivedAt: base.Add(time.Duration(i) * time.Minute), Reason: "x"})
+		id, err := s.InsertRejection(ctx, webhook.Rejection{ReceivedAt: base.Add(time.Duration(i) * time.Minute), Reason: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}

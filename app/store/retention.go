@@ -76,7 +76,7 @@ func (s *Store) deleteChunks(ctx context.Context, query string, arg any) (int64,
 			return total, err
 		}
 		var n int64
-		err := s.Write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *sql.Tx) error {
 			res, err := tx.Exec(query, arg, pruneChunk)
 			if err != nil {
 				return err

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 const day = 24 * time.Hour
@@ -18,7 +18,7 @@ const day = 24 * time.Hour
 // addRejections inserts n rejections received at `at` in one write.
 func addRejections(t *testing.T, s *Store, n int, at time.Time) {
 	t.Helper()
-	err := s.Write(context.Background(), func(tx *sql.Tx) error {
+	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for range n {
 			if _, err := tx.Exec(`INSERT INTO rejections (received_at, reason) VALUES (?, 'flood')`, at.UnixMilli()); err != nil {
 				return err
@@ -34,7 +34,7 @@ func addRejections(t *testing.T, s *Store, n int, at time.Time) {
 func count(t *testing.T, s *Store, table string) int64 {
 	t.Helper()
 	var n int64
-	if err := s.ReadDB().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+	if err := s.readDB.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -53,8 +53,8 @@ func TestPruneByAge(t *testing.T) {
 		ids = append(ids, res.ID)
 	}
 	// A proposal and its run hang off the oldest event and go with it.
-	err := s.Write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.Exec(`INSERT INTO proposals (event_id, rule, state, argv, env, timeout_ms, created_at, expires_at)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.Exec(`INSERT INTO proposals (event_id, rule, decision, argv, env, timeout_ms, created_at, expires_at)
 			VALUES (?, 'r', 'approved', '["true"]', '{}', 1000, 0, 0)`, ids[0])
 		if err != nil {
 			return err
@@ -67,7 +67,7 @@ func TestPruneByAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, age := range []time.Duration{31 * day, 30*day + time.Millisecond, 30 * day, 29 * day} {
-		if _, err := s.InsertRejection(ctx, listener.Rejection{ReceivedAt: now.Add(-age), Reason: "x"}); err != nil {
+		if _, err := s.InsertRejection(ctx, webhook.Rejection{ReceivedAt: now.Add(-age), Reason: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}

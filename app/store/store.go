@@ -25,7 +25,7 @@ import (
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
-// ErrClosed is returned by Write after Close.
+// ErrClosed is returned by every write after Close.
 var ErrClosed = errors.New("store: closed")
 
 // maxBatch bounds how many writes share one transaction, so one commit never
@@ -41,7 +41,7 @@ type Store struct {
 	reqs      chan writeReq
 	closeOnce sync.Once
 	done      chan struct{}
-	mu        sync.RWMutex // guards closed against concurrent Write/Close
+	mu        sync.RWMutex // guards closed against concurrent write/Close
 	closed    bool
 
 	commits      atomic.Int64
@@ -65,8 +65,8 @@ type writeReq struct {
 // fsync served.
 type Stats struct {
 	Commits      int64 // transactions committed
-	Writes       int64 // Write calls whose changes were committed
-	Failed       int64 // Write calls answered with an error
+	Writes       int64 // write calls whose changes were committed
+	Failed       int64 // write calls answered with an error
 	LargestBatch int64 // most requests gathered into one transaction
 }
 
@@ -168,10 +168,7 @@ func migrateRetrying(db *sql.DB) error {
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
-// ReadDB is the read-only pool, for queries.
-func (s *Store) ReadDB() *sql.DB { return s.readDB }
-
-// Write runs fn inside a write transaction shared with other waiting writes
+// write runs fn inside a write transaction shared with other waiting writes
 // and returns once that transaction has committed (nil) or failed. fn runs
 // inside its own savepoint: if it returns an error (or panics), only its
 // changes are undone and the error is returned to this caller alone.
@@ -181,7 +178,7 @@ func (s *Store) ReadDB() *sql.DB { return s.readDB }
 // It should use tx.Exec rather than tx.ExecContext with a caller's context:
 // cancelling a running statement interrupts SQLite, which aborts the whole
 // shared transaction (every caller in the batch then gets the error).
-func (s *Store) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()

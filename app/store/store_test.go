@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // base is a fixed clock reading for tests, whole milliseconds because the
@@ -38,13 +38,13 @@ func openAt(t testing.TB, path string) *Store {
 }
 
 // testDelivery builds a distinct, plausible snapshot delivery number i.
-func testDelivery(i int, at time.Time) listener.Delivery {
+func testDelivery(i int, at time.Time) webhook.Event {
 	snap := fmt.Sprintf("snap-%06d", i)
 	body := fmt.Sprintf(`{"type":"snapshot","action":"discover","status":"completed","snapshot":{"id":%q},"timestamp":%d}`,
 		snap, at.UnixMilli())
 	sum := sha256.Sum256([]byte(body))
-	return listener.Delivery{
-		Event: listener.Event{
+	return webhook.Event{
+		Payload: webhook.Payload{
 			Type: "snapshot", Action: "discover", Status: "completed",
 			TimestampMillis: at.UnixMilli(), SnapshotID: snap, Requester: "cron",
 		},
@@ -66,7 +66,7 @@ func blockWriter(t *testing.T, s *Store) (release func()) {
 	started, unblock := make(chan struct{}), make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- s.Write(context.Background(), func(*sql.Tx) error {
+		errc <- s.write(context.Background(), func(*sql.Tx) error {
 			close(started)
 			<-unblock
 			return nil
@@ -101,7 +101,7 @@ func TestSettingsInForce(t *testing.T) {
 	}
 	defer other.Close()
 
-	err = s.Write(context.Background(), func(tx *sql.Tx) error {
+	err = s.write(context.Background(), func(tx *sql.Tx) error {
 		for _, c := range []struct {
 			pragma string
 			want   string
@@ -137,10 +137,10 @@ func TestSettingsInForce(t *testing.T) {
 	}
 
 	var qo int
-	if err := s.ReadDB().QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != 1 {
+	if err := s.readDB.QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != 1 {
 		t.Errorf("read pool PRAGMA query_only = %d (%v), want 1", qo, err)
 	}
-	if _, err := s.ReadDB().Exec(`INSERT INTO rejections (received_at, reason) VALUES (1, 'x')`); err == nil {
+	if _, err := s.readDB.Exec(`INSERT INTO rejections (received_at, reason) VALUES (1, 'x')`); err == nil {
 		t.Error("the read pool accepted an INSERT")
 	}
 }
@@ -177,7 +177,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 			t.Fatalf("open #%d: %v", round, err)
 		}
 		var v int
-		if err := s.ReadDB().QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		if err := s.readDB.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
 			t.Fatal(err)
 		}
 		if v != len(migrations) {
@@ -276,7 +276,7 @@ func TestConcurrentInsertsShareCommits(t *testing.T) {
 		t.Errorf("%d distinct ids, want %d", len(seen), goroutines*each)
 	}
 	var n int
-	if err := s.ReadDB().QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil || n != goroutines*each {
+	if err := s.readDB.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil || n != goroutines*each {
 		t.Errorf("events in table = %d (%v), want %d", n, err, goroutines*each)
 	}
 	writes, commits := st.Writes-before.Writes, st.Commits-before.Commits
@@ -301,7 +301,7 @@ func TestFailingWriteKeepsItsBatch(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = s.Write(ctx, func(tx *sql.Tx) error {
+			errs[i] = s.write(ctx, func(tx *sql.Tx) error {
 				if _, err := tx.Exec(`INSERT INTO rejections (received_at, reason) VALUES (?, ?)`, i, fmt.Sprint("r", i)); err != nil {
 					return err
 				}
@@ -366,7 +366,7 @@ func TestCanceledWhileQueuedIsNotWritten(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- s.Write(ctx, func(tx *sql.Tx) error {
+		errc <- s.write(ctx, func(tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO rejections (received_at, reason) VALUES (1, 'late')`)
 			return err
 		})
@@ -406,7 +406,7 @@ func TestCloseDrainsQueuedWrites(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := s.Write(context.Background(), func(*sql.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := s.write(context.Background(), func(*sql.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close: %v, want ErrClosed", err)
 	}
 	if _, err := s.InsertEvent(context.Background(), testDelivery(99, base)); !errors.Is(err, ErrClosed) {

@@ -2,50 +2,6 @@ package store
 
 import "time"
 
-// EventRow is one stored event as the UI, the CLI and remediation see it.
-type EventRow struct {
-	ID            int64
-	ReceivedAt    time.Time
-	LastSeenAt    time.Time
-	Type          string
-	Action        string
-	Status        string
-	Reason        string
-	Requester     string
-	EventTime     time.Time // the timestamp IP Fabric sent
-	Test          bool
-	SnapshotID    string
-	SnapshotName  string
-	CloneID       string
-	File          string
-	ReportIDs     []string
-	Unrecognised  []string
-	RemoteAddr    string
-	UserAgent     string
-	SecretMatched string
-	Duplicates    int64
-	BodySHA256    string
-	Body          []byte // raw body; left nil by list queries, filled by GetEvent
-}
-
-// RejectionRow is one refused delivery.
-type RejectionRow struct {
-	ID          int64
-	ReceivedAt  time.Time
-	RemoteAddr  string
-	Method      string
-	Path        string
-	UserAgent   string
-	Size        int64
-	Status      int
-	Reason      string
-	Hint        string
-	Signature   string
-	BodySHA256  string
-	BodyPreview []byte
-	Headers     map[string]string
-}
-
 // EventFilter narrows event queries. Zero values mean "any".
 type EventFilter struct {
 	Type   string

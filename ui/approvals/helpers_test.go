@@ -131,16 +131,22 @@ func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uit
 // pump forwards the App's changes to the view from a goroutine of its own,
 // as the shell does.
 func pump(tb testing.TB, a *app.App, v *View) {
-	ch, cancel := a.Subscribe()
+	sub := a.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for c := range ch {
+		for {
+			c, ok := sub.Next(ctx)
+			if !ok {
+				return
+			}
 			v.Changed(c)
 		}
 	}()
 	tb.Cleanup(func() {
 		cancel()
+		sub.Close()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):

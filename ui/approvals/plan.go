@@ -14,7 +14,9 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/app/store"
 )
 
 // AddedVariables says what ipfwatch puts into a run's environment besides
@@ -86,9 +88,9 @@ func PlanDetails(p remediation.Plan) fyne.CanvasObject {
 	env.Add(text(AddedVariables))
 	add("Environment", env)
 
-	add("Timeout", text(Duration(p.Timeout)+", then the program and everything it started are stopped"))
+	add("Timeout", text(config.FormatDuration(p.Timeout)+", then the program and everything it started are stopped"))
 	if p.Expires > 0 {
-		add("Approvable for", text(Duration(p.Expires)+" after it is proposed"))
+		add("Approvable for", text(config.FormatDuration(p.Expires)+" after it is proposed"))
 	}
 	return container.New(layout.NewFormLayout(), items...)
 }
@@ -176,19 +178,6 @@ func OutputText(out []byte, runID int64) string {
 	return b.String()
 }
 
-// Duration writes a rule's duration the way a person would: "10m", "24h",
-// "1h30m" rather than "24h0m0s".
-func Duration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // timeLeft says how long a proposal can still be approved, as in
 // "expires in 23h 10m".
 func timeLeft(d time.Duration) string {
@@ -217,16 +206,16 @@ func elapsed(d time.Duration) string {
 // stateLabel is a state as the engineer reads it.
 func stateLabel(s string) string {
 	switch s {
-	case remediation.StateTimedOut:
+	case store.StateTimedOut:
 		return "timed out"
-	case remediation.StateApproved:
+	case store.StateApproved:
 		return "approved, waiting to run"
 	}
 	return strings.ReplaceAll(oneLine(s), "_", " ")
 }
 
 // runOutcome is a run's state with its exit code, as in "failed (exit 3)".
-func runOutcome(r remediation.RunRow) string {
+func runOutcome(r store.Run) string {
 	s := stateLabel(r.State)
 	if r.ExitCode != nil {
 		s += fmt.Sprintf(" (exit %d)", *r.ExitCode)
@@ -235,7 +224,7 @@ func runOutcome(r remediation.RunRow) string {
 }
 
 // planOf is the plan a proposal froze, for PlanDetails.
-func planOf(p remediation.ProposalRow) remediation.Plan {
+func planOf(p store.Proposal) remediation.Plan {
 	return remediation.Plan{Rule: p.Rule, Argv: p.Argv, Env: p.Env, Workdir: p.Workdir, Timeout: p.Timeout}
 }
 

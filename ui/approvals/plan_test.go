@@ -1,6 +1,7 @@
 package approvals
 
 import (
+	"github.com/ipfwatch/ipfwatch/app/config"
 	"strings"
 	"testing"
 	"time"
@@ -95,8 +96,8 @@ func TestTimeLeftAndElapsed(t *testing.T) {
 		}
 	}
 	for d, want := range map[time.Duration]string{10 * time.Minute: "10m", 24 * time.Hour: "24h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s"} {
-		if got := Duration(d); got != want {
-			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		if got := config.FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app/remediation"
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/events"
 )
 
@@ -21,7 +21,7 @@ type remediateDialog struct {
 	v       *View
 	eventID int64
 	rules   []remediation.Rule
-	event   store.EventRow
+	event   webhook.Event
 	loaded  bool // the event has been read
 	rule    string
 	gen     int // bumped per rule choice: older previews are dropped

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/events"
 )
 
@@ -25,7 +26,7 @@ type screen struct {
 	loadErr     *widget.Label
 
 	// The approval screen.
-	prop      remediation.ProposalRow
+	prop      store.Proposal
 	propBox   *fyne.Container
 	propRoot  *container.Scroll
 	pTitle    *widget.Label
@@ -41,7 +42,7 @@ type screen struct {
 	comment   *widget.Entry
 
 	// The run screen.
-	run       remediation.RunRow
+	run       store.Run
 	runRoot   *fyne.Container
 	rTitle    *widget.Label
 	rFacts    *widget.Label
@@ -142,7 +143,7 @@ func showError(l *widget.Label, text string) {
 }
 
 // showProposal fills the approval screen. UI goroutine.
-func (s *screen) showProposal(p remediation.ProposalRow) {
+func (s *screen) showProposal(p store.Proposal) {
 	s.prop = p
 	s.placeholder.Hide()
 	s.loadErr.Hide()
@@ -177,15 +178,15 @@ func (s *screen) tick() {
 
 func (s *screen) updateProposalState() {
 	p, now, loc := s.prop, s.v.opt.now(), s.v.opt.loc
-	open := p.State == remediation.StatePending && p.ExpiresAt.After(now)
+	open := p.State == store.StatePending && p.ExpiresAt.After(now)
 	var state string
 	switch {
 	case open:
 		state = "Awaiting your approval: " + timeLeft(p.ExpiresAt.Sub(now)) +
 			" (at " + p.ExpiresAt.In(loc).Format(timeLayout) + "). Nothing runs until you approve it."
-	case p.State == remediation.StatePending || p.State == remediation.StateExpired:
+	case p.State == store.StatePending || p.State == store.StateExpired:
 		state = "Expired at " + p.ExpiresAt.In(loc).Format(timeLayout) + " without a decision; it can no longer be approved."
-	case p.State == remediation.StateRejected:
+	case p.State == store.StateRejected:
 		state = "Rejected by " + oneLine(p.DecidedBy) + " at " + p.DecidedAt.In(loc).Format(timeLayout) + "."
 		if p.Comment != "" {
 			state += " Comment: " + oneLine(p.Comment)
@@ -212,7 +213,7 @@ func (s *screen) updateProposalState() {
 func (s *screen) refused() bool { return s.pErr.Visible() && s.v.refusedID == s.prop.ID }
 
 // showRun fills the run screen. UI goroutine.
-func (s *screen) showRun(r remediation.RunRow, p remediation.ProposalRow) {
+func (s *screen) showRun(r store.Run, p store.Proposal) {
 	s.run, s.prop = r, p
 	s.placeholder.Hide()
 	s.loadErr.Hide()
@@ -226,11 +227,11 @@ func (s *screen) showRun(r remediation.RunRow, p remediation.ProposalRow) {
 	}
 	s.rCommand.SetText(strings.Join(lines, "\n") + "\n(in " + DisplayArg(p.Workdir) + ")")
 	switch r.State {
-	case remediation.StateQueued, remediation.StateRunning:
+	case store.StateQueued, store.StateRunning:
 		s.cancel.SetText("Cancel run")
 		s.cancel.Show()
 		s.cancel.Enable()
-	case remediation.StateCancelling:
+	case store.StateCancelling:
 		s.cancel.SetText("Cancelling…")
 		s.cancel.Show()
 		s.cancel.Disable()
@@ -243,7 +244,7 @@ func (s *screen) showRun(r remediation.RunRow, p remediation.ProposalRow) {
 }
 
 // runFacts is the state, exit code, times and approver of a run.
-func (s *screen) runFacts(r remediation.RunRow) string {
+func (s *screen) runFacts(r store.Run) string {
 	loc := s.v.opt.loc
 	var b strings.Builder
 	fmt.Fprintf(&b, "State: %s\n", stateLabel(r.State))
@@ -296,7 +297,7 @@ func (s *screen) setOutput(out []byte, runID int64) {
 // twice (the store refuses a second approval anyway). UI goroutine.
 func (v *View) approve() {
 	p := v.screen.prop
-	if v.approving || p.ID == 0 || p.State != remediation.StatePending {
+	if v.approving || p.ID == 0 || p.State != store.StatePending {
 		return
 	}
 	v.approving = true
@@ -339,7 +340,7 @@ func (v *View) refuse(id int64, prefix string, err error) {
 // UI goroutine.
 func (v *View) askReject() {
 	p := v.screen.prop
-	if p.ID == 0 || p.State != remediation.StatePending {
+	if p.ID == 0 || p.State != store.StatePending {
 		return
 	}
 	s := v.screen

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/events"
 	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 )
@@ -130,16 +131,16 @@ const (
 
 // lists is what one load reads for the three lists.
 type lists struct {
-	pending []remediation.ProposalRow // newest first
-	running []remediation.RunRow      // queued, running, cancelling; newest first
-	history []historyItem             // newest decision first
+	pending []store.Proposal // newest first
+	running []store.Run      // queued, running, cancelling; newest first
+	history []historyItem    // newest decision first
 }
 
 // historyItem is a run that ended, or a proposal decided without a run
 // (rejected, expired).
 type historyItem struct {
-	run  *remediation.RunRow
-	prop remediation.ProposalRow
+	run  *store.Run
+	prop store.Proposal
 	at   time.Time
 }
 
@@ -161,19 +162,29 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 	v.build()
 	v.reload()
 	if v.opt.tick > 0 {
-		go func() {
+		// Time left moves on by itself; the view's context ends the ticker.
+		v.pending.Go(func(ctx context.Context) {
 			t := time.NewTicker(v.opt.tick)
 			defer t.Stop()
-			for range t.C {
-				v.post(v.reload)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					v.post(v.reload)
+				}
 			}
-		}()
+		})
 	}
 	return v
 }
 
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Stop ends the view's context and waits for its goroutines: the shell
+// calls it before the window goes for good.
+func (v *View) Stop() { v.pending.Stop() }
 
 // Shown brings the view up to date when its tab comes to the front (time
 // left has moved on). UI goroutine.
@@ -185,7 +196,7 @@ func (v *View) Shown() { v.reload() }
 func (v *View) Changed(c app.Change) {
 	switch c.Kind {
 	case app.ProposalChanged, app.RunChanged:
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
 		defer cancel()
 		l, err := v.load(ctx)
 		cur := v.current()
@@ -205,7 +216,7 @@ func (v *View) Changed(c app.Change) {
 		if cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID {
 			return // not shown, or its output arrives by subscription
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
 		defer cancel()
 		d, err := v.loadDetail(ctx, cur)
 		v.post(func() {
@@ -244,7 +255,7 @@ func (v *View) load(ctx context.Context) (lists, error) {
 	v.loads.Add(1)
 	var l lists
 	var err error
-	if l.pending, err = v.m.Proposals(ctx, remediation.StatePending, pendingLimit); err != nil {
+	if l.pending, err = v.m.Proposals(ctx, store.StatePending, pendingLimit); err != nil {
 		return l, err
 	}
 	runs, err := v.m.Runs(ctx, runLimit)
@@ -263,7 +274,7 @@ func (v *View) load(ctx context.Context) (lists, error) {
 		}
 		l.history = append(l.history, historyItem{run: r, at: at})
 	}
-	for _, state := range []string{remediation.StateRejected, remediation.StateExpired} {
+	for _, state := range []string{store.StateRejected, store.StateExpired} {
 		ps, err := v.m.Proposals(ctx, state, decidedLimit)
 		if err != nil {
 			return l, err
@@ -284,7 +295,7 @@ func (v *View) load(ctx context.Context) (lists, error) {
 // active reports whether a run is waiting, running or stopping.
 func active(state string) bool {
 	switch state {
-	case remediation.StateQueued, remediation.StateRunning, remediation.StateCancelling:
+	case store.StateQueued, store.StateRunning, store.StateCancelling:
 		return true
 	}
 	return false
@@ -414,8 +425,8 @@ func (v *View) show(s selection) {
 // detail is what the detail pane needs for a selection.
 type detail struct {
 	sel  selection
-	prop remediation.ProposalRow
-	run  *remediation.RunRow
+	prop store.Proposal
+	run  *store.Run
 }
 
 func (v *View) loadDetail(ctx context.Context, s selection) (detail, error) {
@@ -467,11 +478,11 @@ type liveSub struct {
 // run executed by this process streams it; for one executed by another
 // process the channel closes at once, and RunOutput changes re-read it
 // instead. UI goroutine.
-func (v *View) follow(r remediation.RunRow) {
+func (v *View) follow(r store.Run) {
 	if v.sub != nil && v.sub.runID == r.ID {
 		return // already following it (or it is not ours to follow)
 	}
-	if r.State != remediation.StateRunning && r.State != remediation.StateCancelling {
+	if r.State != store.StateRunning && r.State != store.StateCancelling {
 		return // queued: follow once it starts; ended: nothing to follow
 	}
 	v.unfollow()
@@ -479,15 +490,24 @@ func (v *View) follow(r remediation.RunRow) {
 	s := &liveSub{runID: r.ID, cancel: cancel}
 	v.sub = s
 	v.liveRun.Store(r.ID)
-	go func() {
+	v.pending.Go(func(ctx context.Context) {
 		got := false
-		for chunk := range ch {
-			got = true
-			s.mu.Lock()
-			s.out = append(s.out, chunk...)
-			s.mu.Unlock()
-			if s.queued.CompareAndSwap(false, true) {
-				v.post(func() { v.flushLive(s) })
+		for open := true; open; {
+			select {
+			case <-ctx.Done():
+				cancel() // the view is going: stop following
+				return
+			case chunk, ok := <-ch:
+				if open = ok; !ok {
+					break
+				}
+				got = true
+				s.mu.Lock()
+				s.out = append(s.out, chunk...)
+				s.mu.Unlock()
+				if s.queued.CompareAndSwap(false, true) {
+					v.post(func() { v.flushLive(s) })
+				}
 			}
 		}
 		v.post(func() {
@@ -500,7 +520,7 @@ func (v *View) follow(r remediation.RunRow) {
 				v.show(v.sel)
 			}
 		})
-	}()
+	})
 }
 
 // flushLive shows the output received so far. UI goroutine.
@@ -612,7 +632,7 @@ func setRow(o fyne.CanvasObject, r row) {
 	c.Objects[1].(*widget.Label).SetText(r.sub)
 }
 
-func pendingRow(p remediation.ProposalRow, now time.Time) row {
+func pendingRow(p store.Proposal, now time.Time) row {
 	sub := events.Title(p.Event)
 	if snap := snapshotOf(p); snap != "" {
 		sub += " · " + snap
@@ -623,7 +643,7 @@ func pendingRow(p remediation.ProposalRow, now time.Time) row {
 	return row{head: oneLine(p.Rule) + " · " + timeLeft(p.ExpiresAt.Sub(now)), sub: sub}
 }
 
-func runningRow(r remediation.RunRow, now time.Time, loc *time.Location) row {
+func runningRow(r store.Run, now time.Time, loc *time.Location) row {
 	head := "Run " + strconv.FormatInt(r.ID, 10) + " · " + oneLine(r.Rule) + " · " + stateLabel(r.State)
 	if !r.StartedAt.IsZero() {
 		head += " " + elapsed(r.Duration(now))
@@ -652,7 +672,7 @@ func historyRow(h historyItem, loc *time.Location) row {
 }
 
 // snapshotOf names the proposal's snapshot for a one-line row.
-func snapshotOf(p remediation.ProposalRow) string {
+func snapshotOf(p store.Proposal) string {
 	if p.Event.SnapshotName != "" {
 		return oneLine(p.Event.SnapshotName)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
@@ -140,7 +141,7 @@ touch "$1"`)
 	}
 	test.Tap(v.screen.approve)
 	eventually(t, v, q, "the run to succeed", func() bool {
-		return v.sel.kind == selRun && v.screen.run.State == remediation.StateSucceeded
+		return v.sel.kind == selRun && v.screen.run.State == store.StateSucceeded
 	})
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("the program did not run: %v", err)
@@ -190,7 +191,7 @@ func TestRejectDoesNotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.State != remediation.StateRejected || p.Comment != "not during business hours" || p.DecidedBy == "" {
+	if p.State != store.StateRejected || p.Comment != "not during business hours" || p.DecidedBy == "" {
 		t.Errorf("proposal = state %q comment %q by %q; want rejected with the comment", p.State, p.Comment, p.DecidedBy)
 	}
 	if !strings.Contains(v.screen.pState.Text, "Rejected by "+p.DecidedBy) ||
@@ -243,7 +244,7 @@ func TestExpiredProposalCannotBeApproved(t *testing.T) {
 		t.Errorf("runs = %d (%v), want none", len(runs), err)
 	}
 	// The list no longer offers it; the history has it as expired.
-	if len(v.lists.pending) != 0 || len(v.lists.history) != 1 || v.lists.history[0].prop.State != remediation.StateExpired {
+	if len(v.lists.pending) != 0 || len(v.lists.history) != 1 || v.lists.history[0].prop.State != store.StateExpired {
 		t.Errorf("after expiry: pending %d, history %+v", len(v.lists.pending), v.lists.history)
 	}
 }
@@ -262,7 +263,7 @@ func TestCancelStopsARunningSleep(t *testing.T) {
 
 	// Live output arrives while it runs, through the subscription.
 	eventually(t, v, q, "live output of the running run", func() bool {
-		return v.screen.run.State == remediation.StateRunning && strings.Contains(v.screen.output.Text, "started")
+		return v.screen.run.State == store.StateRunning && strings.Contains(v.screen.output.Text, "started")
 	})
 	if v.liveRun.Load() != v.screen.run.ID {
 		t.Errorf("the running run's output is not followed by subscription")
@@ -273,13 +274,13 @@ func TestCancelStopsARunningSleep(t *testing.T) {
 	started := time.Now()
 	test.Tap(v.screen.cancel)
 	eventually(t, v, q, "the run to be cancelled", func() bool {
-		return v.screen.run.State == remediation.StateCancelled
+		return v.screen.run.State == store.StateCancelled
 	})
 	if d := time.Since(started); d > 20*time.Second {
 		t.Errorf("cancel took %v; the sleep was not stopped", d)
 	}
 	r, err := a.Remediation().Run(context.Background(), v.screen.run.ID)
-	if err != nil || r.State != remediation.StateCancelled || strings.Contains(string(r.Output), "finished") {
+	if err != nil || r.State != store.StateCancelled || strings.Contains(string(r.Output), "finished") {
 		t.Errorf("stored run = %q output %q (%v), want cancelled before it finished", r.State, r.Output, err)
 	}
 	if v.screen.cancel.Visible() {
@@ -371,7 +372,7 @@ func TestRemediateCreatesAManualProposal(t *testing.T) {
 	test.Tap(d.propose)
 	settle(t, v, q)
 
-	ps, err := a.Remediation().Proposals(context.Background(), remediation.StatePending, 0)
+	ps, err := a.Remediation().Proposals(context.Background(), store.StatePending, 0)
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("pending = %d (%v), want 1", len(ps), err)
 	}
@@ -499,7 +500,7 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 	if v.liveRun.Load() != 0 {
 		t.Errorf("a run of another process is marked as streamed here")
 	}
-	if v.screen.run.State != remediation.StateRunning {
+	if v.screen.run.State != store.StateRunning {
 		t.Errorf("state = %q, want running", v.screen.run.State)
 	}
 	if err := here.Remediation().Cancel(runID); err != nil {
@@ -507,7 +508,7 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 	}
 	eventually(t, v, q, "the cancel to reach the other process", func() bool {
 		v.Changed(app.Change{Kind: app.RunChanged, ID: runID})
-		return v.screen.run.State == remediation.StateCancelled
+		return v.screen.run.State == store.StateCancelled
 	})
 }
 

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // maxRawJSON bounds the raw body shown: a label laying out megabytes of text
@@ -81,7 +81,7 @@ func (d *details) setRemediateVisible(on bool) {
 
 // show fills the pane with ev. related are the events of its snapshot,
 // oldest first, ev among them.
-func (d *details) show(ev store.EventRow, related []store.EventRow, loc *time.Location) {
+func (d *details) show(ev webhook.Event, related []webhook.Event, loc *time.Location) {
 	d.placeholder.Hide()
 	d.title.SetText(Title(ev))
 	d.summary.SetText(Summary(ev, loc))
@@ -132,7 +132,7 @@ func (d *details) relayout() {
 }
 
 // Title names what happened in a few words, e.g. "Snapshot discover failed".
-func Title(ev store.EventRow) string {
+func Title(ev webhook.Event) string {
 	parts := []string{typeLabel(ev.Type)}
 	if ev.Action != "" {
 		parts = append(parts, oneLine(ev.Action))
@@ -148,7 +148,7 @@ func Title(ev store.EventRow) string {
 }
 
 // Summary says in words what the event means for the engineer.
-func Summary(ev store.EventRow, loc *time.Location) string {
+func Summary(ev webhook.Event, loc *time.Location) string {
 	var b strings.Builder
 	switch ev.Type {
 	case "snapshot":
@@ -180,8 +180,8 @@ func Summary(ev store.EventRow, loc *time.Location) string {
 	if ev.Requester != "" {
 		b.WriteString(" Requested by " + oneLine(ev.Requester) + ".")
 	}
-	if !ev.EventTime.IsZero() && ev.EventTime.UnixMilli() != 0 {
-		b.WriteString(" IP Fabric's timestamp: " + ev.EventTime.In(loc).Format(timeLayout) + ".")
+	if !ev.Time().IsZero() && ev.Time().UnixMilli() != 0 {
+		b.WriteString(" IP Fabric's timestamp: " + ev.Time().In(loc).Format(timeLayout) + ".")
 	}
 	if ev.Test {
 		b.WriteString(" This is a test webhook: its signature checked out, so IP Fabric and ipfwatch share the secret.")
@@ -204,7 +204,7 @@ func typeLabel(t string) string {
 	return oneLine(t)
 }
 
-func snapshotRef(ev store.EventRow) string {
+func snapshotRef(ev webhook.Event) string {
 	switch {
 	case ev.SnapshotName != "" && ev.SnapshotID != "":
 		return strconv.Quote(oneLine(ev.SnapshotName)) + " (" + oneLine(ev.SnapshotID) + ")"
@@ -238,7 +238,7 @@ func statusPhrase(s string) string {
 
 // Facts are how the event arrived: when, from where, which secret signed it
 // and how often IP Fabric sent it again.
-func Facts(ev store.EventRow, loc *time.Location) string {
+func Facts(ev webhook.Event, loc *time.Location) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received at: %s\n", ev.ReceivedAt.In(loc).Format(timeLayout))
 	from := oneLine(ev.RemoteAddr)

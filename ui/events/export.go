@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 )
 
@@ -18,10 +18,10 @@ var exportHeader = []string{"id", "received_at", "last_seen_at", "type", "action
 // WriteCSV writes rows as CSV with a header line. Every cell the sender
 // controls could start a spreadsheet formula, so cells starting with = + - @
 // (or a tab or carriage return) are prefixed with a single quote.
-func WriteCSV(w io.Writer, rows []store.EventRow) error {
-	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r store.EventRow) []string {
+func WriteCSV(w io.Writer, rows []webhook.Event) error {
+	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r webhook.Event) []string {
 		return append(rec, strconv.FormatInt(r.ID, 10), export.Time(r.ReceivedAt), export.Time(r.LastSeenAt),
-			r.Type, r.Action, r.Status, r.Reason, r.Requester, export.Time(r.EventTime),
+			r.Type, r.Action, r.Status, r.Reason, r.Requester, export.Time(r.Time()),
 			strconv.FormatBool(r.Test), r.SnapshotID, r.SnapshotName, r.CloneID, r.File,
 			strings.Join(r.ReportIDs, " "), strings.Join(r.Unrecognised, " "), r.RemoteAddr,
 			r.UserAgent, r.SecretMatched, strconv.FormatInt(r.Duplicates, 10), r.BodySHA256)
@@ -54,13 +54,13 @@ type exportEvent struct {
 }
 
 // WriteJSON writes rows as an indented JSON array (empty: []).
-func WriteJSON(w io.Writer, rows []store.EventRow) error {
+func WriteJSON(w io.Writer, rows []webhook.Event) error {
 	out := make([]exportEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, exportEvent{
 			ID: r.ID, ReceivedAt: export.Time(r.ReceivedAt), LastSeenAt: export.Time(r.LastSeenAt),
 			Type: r.Type, Action: r.Action, Status: r.Status, Reason: r.Reason, Requester: r.Requester,
-			EventTime: export.Time(r.EventTime), Test: r.Test, SnapshotID: r.SnapshotID,
+			EventTime: export.Time(r.Time()), Test: r.Test, SnapshotID: r.SnapshotID,
 			SnapshotName: r.SnapshotName, CloneID: r.CloneID, File: r.File, ReportIDs: r.ReportIDs,
 			Unrecognised: r.Unrecognised, RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent,
 			SecretMatched: r.SecretMatched, Duplicates: r.Duplicates, BodySHA256: r.BodySHA256,

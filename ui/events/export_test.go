@@ -7,34 +7,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
-func exportRow() store.EventRow {
+func exportRow() webhook.Event {
 	at := time.Date(2025, 3, 4, 9, 0, 0, 123e6, time.FixedZone("CET", 3600))
-	return store.EventRow{
-		ID: 7, ReceivedAt: at, LastSeenAt: at.Add(time.Minute), Type: "snapshot", Action: "discover",
-		Status: "failed", Reason: "out of memory", Requester: "user:1", EventTime: at.Add(-time.Second),
-		SnapshotID: "snap-1", SnapshotName: "site-A", ReportIDs: []string{"1", "2"},
-		RemoteAddr: "192.0.2.10:50123", UserAgent: "IPF", SecretMatched: "current", Duplicates: 2,
-		BodySHA256: "ab12",
-	}
+	return webhook.Event{Payload: webhook.Payload{Type: "snapshot", Action: "discover", Status: "failed", Reason: "out of memory", Requester: "user:1", SnapshotID: "snap-1", SnapshotName: "site-A", ReportIDs: []string{"1", "2"}, TimestampMillis: at.Add(-time.Second).UnixMilli()}, ID: 7, ReceivedAt: at, LastSeenAt: at.Add(time.Minute), RemoteAddr: "192.0.2.10:50123", UserAgent: "IPF", SecretMatched: "current", Duplicates: 2, BodySHA256: "ab12"}
 }
 
 func TestWriteCSV(t *testing.T) {
 	const header = "id,received_at,last_seen_at,type,action,status,reason,requester,event_time,test,snapshot_id,snapshot_name,clone_id,file,report_ids,unrecognised,remote_addr,user_agent,secret_matched,duplicates,body_sha256\n"
 	tests := []struct {
 		name string
-		edit func(r *store.EventRow)
+		edit func(r *webhook.Event)
 		want string // the data line
 	}{
-		{name: "plain", edit: func(*store.EventRow) {},
+		{name: "plain", edit: func(*webhook.Event) {},
 			want: "7,2025-03-04T08:00:00.123Z,2025-03-04T08:01:00.123Z,snapshot,discover,failed,out of memory,user:1,2025-03-04T07:59:59.123Z,false,snap-1,site-A,,,1 2,,192.0.2.10:50123,IPF,current,2,ab12\n"},
-		{name: "formula in name", edit: func(r *store.EventRow) { r.SnapshotName = "=HYPERLINK(\"http://x\")" },
+		{name: "formula in name", edit: func(r *webhook.Event) { r.SnapshotName = "=HYPERLINK(\"http://x\")" },
 			want: "7,2025-03-04T08:00:00.123Z,2025-03-04T08:01:00.123Z,snapshot,discover,failed,out of memory,user:1,2025-03-04T07:59:59.123Z,false,snap-1,\"'=HYPERLINK(\"\"http://x\"\")\",,,1 2,,192.0.2.10:50123,IPF,current,2,ab12\n"},
-		{name: "plus minus at", edit: func(r *store.EventRow) { r.Reason, r.Requester, r.SnapshotID = "+1", "-2", "@SUM(A1)" },
+		{name: "plus minus at", edit: func(r *webhook.Event) { r.Reason, r.Requester, r.SnapshotID = "+1", "-2", "@SUM(A1)" },
 			want: "7,2025-03-04T08:00:00.123Z,2025-03-04T08:01:00.123Z,snapshot,discover,failed,'+1,'-2,2025-03-04T07:59:59.123Z,false,'@SUM(A1),site-A,,,1 2,,192.0.2.10:50123,IPF,current,2,ab12\n"},
-		{name: "tab and newline", edit: func(r *store.EventRow) { r.Reason, r.Test = "\tx\ny", true },
+		{name: "tab and newline", edit: func(r *webhook.Event) { r.Reason, r.Test = "\tx\ny", true },
 			want: "7,2025-03-04T08:00:00.123Z,2025-03-04T08:01:00.123Z,snapshot,discover,failed,\"'\tx\ny\",user:1,2025-03-04T07:59:59.123Z,true,snap-1,site-A,,,1 2,,192.0.2.10:50123,IPF,current,2,ab12\n"},
 	}
 	for _, tt := range tests {
@@ -42,7 +36,7 @@ func TestWriteCSV(t *testing.T) {
 			r := exportRow()
 			tt.edit(&r)
 			var b bytes.Buffer
-			if err := WriteCSV(&b, []store.EventRow{r}); err != nil {
+			if err := WriteCSV(&b, []webhook.Event{r}); err != nil {
 				t.Fatal(err)
 			}
 			if got := b.String(); got != header+tt.want {
@@ -60,11 +54,11 @@ func TestWriteCSV(t *testing.T) {
 func TestWriteJSON(t *testing.T) {
 	tests := []struct {
 		name string
-		rows []store.EventRow
+		rows []webhook.Event
 		want string
 	}{
 		{name: "none", rows: nil, want: "[]\n"},
-		{name: "one", rows: []store.EventRow{exportRow()}, want: `[
+		{name: "one", rows: []webhook.Event{exportRow()}, want: `[
   {
     "id": 7,
     "received_at": "2025-03-04T08:00:00.123Z",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
@@ -47,7 +48,7 @@ func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uit
 	return v, w, q
 }
 
-func insert(tb testing.TB, a *app.App, d listener.Delivery) int64 {
+func insert(tb testing.TB, a *app.App, d webhook.Event) int64 {
 	tb.Helper()
 	res, err := a.Store().InsertEvent(context.Background(), d)
 	if err != nil {
@@ -70,12 +71,12 @@ func bulkInsert(tb testing.TB, a *app.App, n int) {
 			defer wg.Done()
 			for i := range jobs {
 				at := base.Add(time.Duration(i) * time.Second)
-				ev := listener.Event{Type: "snapshot", Action: "discover", Status: statuses[i%len(statuses)],
+				ev := webhook.Payload{Type: "snapshot", Action: "discover", Status: statuses[i%len(statuses)],
 					Requester: "user:1", TimestampMillis: at.UnixMilli(),
 					SnapshotID: fmt.Sprintf("snap-%06d", i), SnapshotName: fmt.Sprintf("site-%d", i%50)}
 				body := fmt.Appendf(nil, `{"type":"snapshot","action":"discover","status":%q,"requester":"user:1","timestamp":%d,"snapshot":{"id":%q,"name":%q}}`,
 					ev.Status, ev.TimestampMillis, ev.SnapshotID, ev.SnapshotName)
-				_, err := a.Store().InsertEvent(context.Background(), listener.Delivery{Event: ev, Body: body,
+				_, err := a.Store().InsertEvent(context.Background(), webhook.Event{Payload: ev, Body: body,
 					Key: fmt.Sprintf("bulk-%d", i), RemoteAddr: "192.0.2.10:50123", ReceivedAt: at,
 					SecretMatched: listener.SecretCurrent})
 				if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 	"github.com/ipfwatch/ipfwatch/ui/internal/paging"
@@ -109,7 +110,7 @@ type View struct {
 	pending async.Tracker // background work not yet applied, so tests can wait for quiet
 
 	// UI goroutine only.
-	rows        []store.EventRow
+	rows        []webhook.Event
 	loaded      bool // the first page has arrived
 	exhausted   bool // the last page was short: nothing older matches
 	loadingMore bool
@@ -135,8 +136,8 @@ type View struct {
 
 // shownEvent is what the details pane currently shows.
 type shownEvent struct {
-	ev      store.EventRow
-	related []store.EventRow
+	ev      webhook.Event
+	related []webhook.Event
 }
 
 // New builds the Events view and starts loading the newest page of events.
@@ -153,6 +154,10 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Stop ends the view's context and waits for its goroutines: the shell
+// calls it before the window goes for good.
+func (v *View) Stop() { v.pending.Stop() }
 
 // SetRemediate adds a "Remediate..." button to the details pane that calls fn
 // with the shown event's id. Call it on the UI goroutine; nil removes the
@@ -188,7 +193,7 @@ func (v *View) Changed(c app.Change) {
 			v.merge(rows, latest)
 		})
 	case app.EventDuplicate:
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
 		defer cancel()
 		ev, err := v.a.Store().GetEvent(ctx, c.ID)
 		if err != nil {
@@ -209,7 +214,7 @@ func (v *View) background(work func(ctx context.Context) func()) {
 }
 
 // list runs one page query and counts it.
-func (v *View) list(ctx context.Context, f store.EventFilter) ([]store.EventRow, error) {
+func (v *View) list(ctx context.Context, f store.EventFilter) ([]webhook.Event, error) {
 	v.queries.Add(1)
 	f.Limit = pageSize
 	return v.a.Store().ListEvents(ctx, f)
@@ -217,8 +222,8 @@ func (v *View) list(ctx context.Context, f store.EventFilter) ([]store.EventRow,
 
 // firstPage reads the newest page for f, and the latest event id issued
 // before it was read: every event up to that id is then accounted for.
-func (v *View) firstPage(f store.EventFilter) (int64, []store.EventRow, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+func (v *View) firstPage(f store.EventFilter) (int64, []webhook.Event, error) {
+	ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
 	defer cancel()
 	latest, _, err := v.a.Store().LatestIDs(ctx)
 	if err != nil {
@@ -252,7 +257,7 @@ func (v *View) reload() {
 }
 
 // replace shows a fresh first page (new filters). UI goroutine.
-func (v *View) replace(rows []store.EventRow, latest int64) {
+func (v *View) replace(rows []webhook.Event, latest int64) {
 	first := !v.loaded
 	v.rows, v.loaded, v.loadErr = rows, true, nil
 	v.exhausted = len(rows) < pageSize
@@ -270,7 +275,7 @@ func (v *View) replace(rows []store.EventRow, latest int64) {
 // merge folds a fresh first page into what is loaded: newer events go on
 // top, loaded ones are updated in place (duplicate counts), and the
 // selection stays on the same event. UI goroutine.
-func (v *View) merge(fresh []store.EventRow, latest int64) {
+func (v *View) merge(fresh []webhook.Event, latest int64) {
 	if !v.loaded || len(v.rows) == 0 {
 		v.replace(fresh, latest)
 		return
@@ -282,7 +287,7 @@ func (v *View) merge(fresh []store.EventRow, latest int64) {
 		v.replace(fresh, latest)
 		return
 	}
-	byID := make(map[int64]store.EventRow, len(fresh)-n)
+	byID := make(map[int64]webhook.Event, len(fresh)-n)
 	for _, r := range fresh[n:] {
 		byID[r.ID] = r
 	}
@@ -296,7 +301,7 @@ func (v *View) merge(fresh []store.EventRow, latest int64) {
 		}
 	}
 	if n > 0 {
-		v.rows = append(append(make([]store.EventRow, 0, n+len(v.rows)), fresh[:n]...), v.rows...)
+		v.rows = append(append(make([]webhook.Event, 0, n+len(v.rows)), fresh[:n]...), v.rows...)
 	}
 	v.noteCovered(latest)
 	v.table.Refresh()
@@ -308,7 +313,7 @@ func (v *View) merge(fresh []store.EventRow, latest int64) {
 
 // updateRow replaces a loaded row (a duplicate raised its count), and the
 // details if they show it. UI goroutine.
-func (v *View) updateRow(ev store.EventRow) {
+func (v *View) updateRow(ev webhook.Event) {
 	for i := range v.rows {
 		if v.rows[i].ID == ev.ID {
 			body := ev.Body
@@ -331,7 +336,7 @@ func (v *View) noteCovered(latest int64) {
 }
 
 // rowID is a row's id, for paging.
-func rowID(r store.EventRow) int64 { return r.ID }
+func rowID(r webhook.Event) int64 { return r.ID }
 
 // loadMore fetches the page after the last loaded row. UI goroutine.
 func (v *View) loadMore() {
@@ -439,7 +444,7 @@ func (v *View) loadDetails(id int64) {
 	v.wantDetails = id
 	v.background(func(ctx context.Context) func() {
 		ev, err := v.a.Store().GetEvent(ctx, id)
-		var related []store.EventRow
+		var related []webhook.Event
 		if err == nil {
 			related, err = v.a.Store().EventsBySnapshot(ctx, ev.SnapshotID, relatedLimit)
 		}
@@ -456,7 +461,7 @@ func (v *View) loadDetails(id int64) {
 	})
 }
 
-func (v *View) showDetails(ev store.EventRow, related []store.EventRow) {
+func (v *View) showDetails(ev webhook.Event, related []webhook.Event) {
 	v.shown = shownEvent{ev: ev, related: related}
 	v.details.show(ev, related, v.opt.loc)
 	v.details.setRemediateVisible(v.remediate != nil)
@@ -578,7 +583,7 @@ func (v *View) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 
 // cellText is what one table cell shows. Sender-supplied text is folded to
 // one line so a crafted name cannot break the row layout.
-func cellText(r store.EventRow, col int, loc *time.Location) string {
+func cellText(r webhook.Event, col int, loc *time.Location) string {
 	switch col {
 	case 0:
 		return r.ReceivedAt.In(loc).Format(shortTimeLayout)
@@ -618,12 +623,12 @@ const (
 
 // askExport asks where to save the loaded, filtered events. UI goroutine.
 func (v *View) askExport(format string) {
-	rows := append([]store.EventRow(nil), v.rows...)
+	rows := append([]webhook.Event(nil), v.rows...)
 	export.Ask(v.win, "ipfwatch-events."+format, func(w io.WriteCloser) { v.export(w, format, rows) })
 }
 
 // export writes rows off the UI goroutine and reports a failure in a dialog.
-func (v *View) export(w io.WriteCloser, format string, rows []store.EventRow) {
+func (v *View) export(w io.WriteCloser, format string, rows []webhook.Event) {
 	v.background(func(context.Context) func() {
 		err := export.To(w, format,
 			func(w io.Writer) error { return WriteCSV(w, rows) },

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/send"
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
@@ -32,8 +32,8 @@ const (
 // samples are five events: a discovery of snapshot A with the intent
 // verification that follows it, a failed discovery of B and a test webhook.
 // They get ids 1 to 5 in this order.
-func samples(tb testing.TB) []listener.Delivery {
-	return []listener.Delivery{
+func samples(tb testing.TB) []webhook.Event {
+	return []webhook.Event{
 		uitest.Delivery(tb, send.Payload{Status: "started", SnapshotID: snapA, SnapshotName: "site-A", Time: base}, base),
 		uitest.Delivery(tb, send.Payload{Status: "completed", SnapshotID: snapA, SnapshotName: "site-A", Time: base.Add(10 * time.Minute)}, base.Add(10*time.Minute)),
 		uitest.Delivery(tb, send.Payload{Type: "intent-verification", SnapshotID: snapA, Time: base.Add(12 * time.Minute)}, base.Add(12*time.Minute)),
@@ -243,14 +243,14 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	v.table.Select(widget.TableCellID{Row: 0, Col: 2})
 	settle(t, v, q)
 
-	ch, cancel := a.Subscribe()
-	defer cancel()
+	sub := a.Subscribe()
+	defer sub.Close()
 	body := send.Body(send.Payload{SnapshotName: "live-1", Status: "failed", Reason: "disk full"})
 	ans, err := send.Signed(context.Background(), a.URL(), secret, body)
 	if err != nil || ans.Status != 200 {
 		t.Fatalf("send = %+v, %v; want 200", ans, err)
 	}
-	c := uitest.WaitChange(t, ch, app.EventStored)
+	c := uitest.WaitChange(t, sub, app.EventStored)
 	v.Changed(c)
 	settle(t, v, q)
 
@@ -280,7 +280,7 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	if ans, err := send.Signed(context.Background(), a.URL(), secret, body); err != nil || ans.Status != 200 {
 		t.Fatalf("resend = %+v, %v", ans, err)
 	}
-	v.Changed(uitest.WaitChange(t, ch, app.EventDuplicate))
+	v.Changed(uitest.WaitChange(t, sub, app.EventDuplicate))
 	settle(t, v, q)
 	if v.rows[0].Duplicates != 1 {
 		t.Errorf("duplicates = %d, want 1", v.rows[0].Duplicates)

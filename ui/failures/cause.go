@@ -1,8 +1,8 @@
 package failures
 
 import (
-	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // causeWindow is how many of the newest refusals LikelyCause weighs: enough
@@ -31,7 +31,7 @@ const (
 // Among the newest causeWindow refusals the most frequent cause wins, so a
 // stray request from a scanner does not hide the real problem; on a tie the
 // cause seen most recently wins, since it reflects the latest configuration.
-func LikelyCause(rows []store.RejectionRow) string {
+func LikelyCause(rows []webhook.Rejection) string {
 	if len(rows) > causeWindow {
 		rows = rows[:causeWindow]
 	}
@@ -57,7 +57,7 @@ func LikelyCause(rows []store.RejectionRow) string {
 
 // classify sorts one refusal into a cause: a key to count by and the
 // sentence to show.
-func classify(r store.RejectionRow) (key, text string) {
+func classify(r webhook.Rejection) (key, text string) {
 	switch r.Reason {
 	case listener.ReasonInvalidSignature:
 		switch r.Hint {

@@ -7,17 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
-func sig(hint string) store.RejectionRow {
-	return store.RejectionRow{Reason: listener.ReasonInvalidSignature, Hint: hint}
+func sig(hint string) webhook.Rejection {
+	return webhook.Rejection{Reason: listener.ReasonInvalidSignature, Hint: hint}
 }
 
 func TestLikelyCause(t *testing.T) {
-	stale := store.RejectionRow{Reason: listener.ReasonStale, Hint: "event is 2h0m0s old (max age 1h0m0s)"}
-	many := make([]store.RejectionRow, 0, causeWindow+10)
+	stale := webhook.Rejection{Reason: listener.ReasonStale, Hint: "event is 2h0m0s old (max age 1h0m0s)"}
+	many := make([]webhook.Rejection, 0, causeWindow+10)
 	for range causeWindow {
 		many = append(many, sig(listener.HintTrailingNewline))
 	}
@@ -26,32 +26,32 @@ func TestLikelyCause(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		rows []store.RejectionRow
+		rows []webhook.Rejection
 		want string
 	}{
 		{name: "none", rows: nil, want: ""},
-		{name: "previous secret", rows: []store.RejectionRow{sig(listener.HintPreviousSecret)}, want: CausePreviousSecret},
-		{name: "header missing", rows: []store.RejectionRow{sig(listener.HintHeaderMissing)}, want: CauseHeaderMissing},
-		{name: "trailing newline", rows: []store.RejectionRow{sig(listener.HintTrailingNewline)}, want: CauseTrailingNewline},
-		{name: "uppercase", rows: []store.RejectionRow{sig(listener.HintUppercaseHex)}, want: CauseUppercaseHex},
-		{name: "not hex", rows: []store.RejectionRow{sig(listener.HintNotHex)}, want: CauseMalformed},
-		{name: "wrong length", rows: []store.RejectionRow{sig(listener.HintWrongLength)}, want: CauseMalformed},
-		{name: "plain mismatch", rows: []store.RejectionRow{sig("")}, want: CauseSecretMismatch},
-		{name: "stale", rows: []store.RejectionRow{stale}, want: CauseStale},
-		{name: "unconfigured", rows: []store.RejectionRow{{Reason: listener.ReasonUnconfigured}}, want: CauseUnconfigured},
-		{name: "too large", rows: []store.RejectionRow{{Reason: listener.ReasonTooLarge}}, want: CauseTooLarge},
-		{name: "method", rows: []store.RejectionRow{{Reason: listener.ReasonMethodNotAllowed}}, want: CauseMethod},
+		{name: "previous secret", rows: []webhook.Rejection{sig(listener.HintPreviousSecret)}, want: CausePreviousSecret},
+		{name: "header missing", rows: []webhook.Rejection{sig(listener.HintHeaderMissing)}, want: CauseHeaderMissing},
+		{name: "trailing newline", rows: []webhook.Rejection{sig(listener.HintTrailingNewline)}, want: CauseTrailingNewline},
+		{name: "uppercase", rows: []webhook.Rejection{sig(listener.HintUppercaseHex)}, want: CauseUppercaseHex},
+		{name: "not hex", rows: []webhook.Rejection{sig(listener.HintNotHex)}, want: CauseMalformed},
+		{name: "wrong length", rows: []webhook.Rejection{sig(listener.HintWrongLength)}, want: CauseMalformed},
+		{name: "plain mismatch", rows: []webhook.Rejection{sig("")}, want: CauseSecretMismatch},
+		{name: "stale", rows: []webhook.Rejection{stale}, want: CauseStale},
+		{name: "unconfigured", rows: []webhook.Rejection{{Reason: listener.ReasonUnconfigured}}, want: CauseUnconfigured},
+		{name: "too large", rows: []webhook.Rejection{{Reason: listener.ReasonTooLarge}}, want: CauseTooLarge},
+		{name: "method", rows: []webhook.Rejection{{Reason: listener.ReasonMethodNotAllowed}}, want: CauseMethod},
 		{name: "invalid payload names the field",
-			rows: []store.RejectionRow{{Reason: listener.ReasonInvalidPayload, Hint: "timestamp: missing"}},
+			rows: []webhook.Rejection{{Reason: listener.ReasonInvalidPayload, Hint: "timestamp: missing"}},
 			want: "Deliveries are signed correctly but are not IP Fabric payloads (timestamp: missing): the sender may be another tool or a newer IP Fabric version."},
-		{name: "unknown reason", rows: []store.RejectionRow{{Reason: "Teapot\n"}}, want: "Deliveries are refused: Teapot\\x0a."},
+		{name: "unknown reason", rows: []webhook.Rejection{{Reason: "Teapot\n"}}, want: "Deliveries are refused: Teapot\\x0a."},
 		{name: "majority wins over the newest",
-			rows: []store.RejectionRow{sig(listener.HintHeaderMissing), sig(listener.HintPreviousSecret), sig(listener.HintPreviousSecret)},
+			rows: []webhook.Rejection{sig(listener.HintHeaderMissing), sig(listener.HintPreviousSecret), sig(listener.HintPreviousSecret)},
 			want: CausePreviousSecret},
 		{name: "tie goes to the newest",
-			rows: []store.RejectionRow{stale, sig(listener.HintPreviousSecret), sig(listener.HintPreviousSecret), stale},
+			rows: []webhook.Rejection{stale, sig(listener.HintPreviousSecret), sig(listener.HintPreviousSecret), stale},
 			want: CauseStale},
-		{name: "only the newest window counts", rows: append([]store.RejectionRow{sig(listener.HintHeaderMissing)}, many...),
+		{name: "only the newest window counts", rows: append([]webhook.Rejection{sig(listener.HintHeaderMissing)}, many...),
 			want: CauseTrailingNewline},
 	}
 	for _, tt := range tests {
@@ -107,8 +107,8 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-func exportRow() store.RejectionRow {
-	return store.RejectionRow{ID: 4, ReceivedAt: time.Date(2025, 3, 4, 9, 0, 0, 5e6, time.FixedZone("CET", 3600)),
+func exportRow() webhook.Rejection {
+	return webhook.Rejection{ID: 4, ReceivedAt: time.Date(2025, 3, 4, 9, 0, 0, 5e6, time.FixedZone("CET", 3600)),
 		RemoteAddr: "192.0.2.20:41000", Method: "POST", Path: "/ipfabric", UserAgent: "IPF", Size: 8, Status: 400,
 		Reason: listener.ReasonInvalidSignature, Hint: listener.HintUppercaseHex, Signature: "AB", BodySHA256: "cd",
 		BodyPreview: []byte("{\"a\":\x00}\n"), Headers: map[string]string{"B": "2", "A": "1"}}
@@ -118,12 +118,12 @@ func TestWriteCSV(t *testing.T) {
 	const header = "id,received_at,remote_addr,method,path,user_agent,size,status,reason,hint,likely_cause,signature,body_sha256,headers,body_preview\n"
 	tests := []struct {
 		name string
-		edit func(r *store.RejectionRow)
+		edit func(r *webhook.Rejection)
 		want string
 	}{
-		{name: "plain", edit: func(*store.RejectionRow) {},
+		{name: "plain", edit: func(*webhook.Rejection) {},
 			want: "4,2025-03-04T08:00:00.005Z,192.0.2.20:41000,POST,/ipfabric,IPF,8,400,Invalid message signature,uppercase hex,\"" + CauseUppercaseHex + "\",AB,cd,\"{\"\"A\"\":\"\"1\"\",\"\"B\"\":\"\"2\"\"}\",\"{\"\"a\"\":\\x00}\n\"\n"},
-		{name: "formulas defused", edit: func(r *store.RejectionRow) {
+		{name: "formulas defused", edit: func(r *webhook.Rejection) {
 			r.UserAgent, r.Path, r.Signature, r.BodyPreview = "=cmd|' /C calc'!A0", "+x", "@x", []byte("-2+3")
 			r.Size = 4
 		},
@@ -134,7 +134,7 @@ func TestWriteCSV(t *testing.T) {
 			r := exportRow()
 			tt.edit(&r)
 			var b bytes.Buffer
-			if err := WriteCSV(&b, []store.RejectionRow{r}); err != nil {
+			if err := WriteCSV(&b, []webhook.Rejection{r}); err != nil {
 				t.Fatal(err)
 			}
 			if b.String() != header+tt.want {
@@ -151,11 +151,11 @@ func TestWriteCSV(t *testing.T) {
 func TestWriteJSON(t *testing.T) {
 	tests := []struct {
 		name string
-		rows []store.RejectionRow
+		rows []webhook.Rejection
 		want string
 	}{
 		{name: "none", want: "[]\n"},
-		{name: "one", rows: []store.RejectionRow{exportRow()}, want: `[
+		{name: "one", rows: []webhook.Rejection{exportRow()}, want: `[
   {
     "id": 4,
     "received_at": "2025-03-04T08:00:00.005Z",

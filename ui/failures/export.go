@@ -5,7 +5,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 )
 
@@ -30,8 +30,8 @@ func headersJSON(h map[string]string) string {
 // tab or carriage return) are prefixed with a single quote to keep
 // spreadsheets from running them, and the body preview is escaped as the
 // view shows it.
-func WriteCSV(w io.Writer, rows []store.RejectionRow) error {
-	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r store.RejectionRow) []string {
+func WriteCSV(w io.Writer, rows []webhook.Rejection) error {
+	return export.WriteCSV(w, exportHeader, rows, func(rec []string, r webhook.Rejection) []string {
 		_, cause := classify(r)
 		return append(rec, strconv.FormatInt(r.ID, 10), export.Time(r.ReceivedAt), r.RemoteAddr,
 			r.Method, r.Path, r.UserAgent, strconv.FormatInt(r.Size, 10), strconv.Itoa(r.Status),
@@ -60,7 +60,7 @@ type exportRejection struct {
 }
 
 // WriteJSON writes rows as an indented JSON array (empty: []).
-func WriteJSON(w io.Writer, rows []store.RejectionRow) error {
+func WriteJSON(w io.Writer, rows []webhook.Rejection) error {
 	out := make([]exportRejection, 0, len(rows))
 	for _, r := range rows {
 		_, cause := classify(r)

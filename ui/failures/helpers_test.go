@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
@@ -47,9 +48,9 @@ func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uit
 }
 
 // rejection is a refused signature check as the listener reports it.
-func rejection(at time.Time, hint string) listener.Rejection {
+func rejection(at time.Time, hint string) webhook.Rejection {
 	body := fmt.Appendf(nil, `{"type":"snapshot","status":"completed","timestamp":%d}`, at.UnixMilli())
-	return listener.Rejection{
+	return webhook.Rejection{
 		ReceivedAt: at, RemoteAddr: "192.0.2.20:41000", Method: "POST", Path: "/ipfabric",
 		UserAgent: "IPF-Webhook/7.2", Size: int64(len(body)), Status: 400,
 		Reason: listener.ReasonInvalidSignature, Hint: hint,
@@ -60,7 +61,7 @@ func rejection(at time.Time, hint string) listener.Rejection {
 	}
 }
 
-func insert(tb testing.TB, a *app.App, r listener.Rejection) int64 {
+func insert(tb testing.TB, a *app.App, r webhook.Rejection) int64 {
 	tb.Helper()
 	id, err := a.Store().InsertRejection(context.Background(), r)
 	if err != nil {

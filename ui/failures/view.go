@@ -30,6 +30,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 	"github.com/ipfwatch/ipfwatch/ui/internal/paging"
@@ -97,7 +98,7 @@ type View struct {
 	gen     uint64        // UI goroutine: bumped by a full reload; older answers are dropped
 
 	// UI goroutine only.
-	rows        []store.RejectionRow
+	rows        []webhook.Rejection
 	loaded      bool
 	exhausted   bool
 	loadingMore bool
@@ -142,6 +143,10 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
+// Stop ends the view's context and waits for its goroutines: the shell
+// calls it before the window goes for good.
+func (v *View) Stop() { v.pending.Stop() }
+
 // Shown tells the view the engineer is looking at it: the tray stops asking
 // for attention for the failures seen, and the banner is brought up to date
 // (a failure may have aged out of the last 24 hours). Call it on the UI
@@ -178,7 +183,7 @@ func (v *View) background(work func(ctx context.Context) func()) {
 	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
-func (v *View) list(ctx context.Context, f store.RejectionFilter) ([]store.RejectionRow, error) {
+func (v *View) list(ctx context.Context, f store.RejectionFilter) ([]webhook.Rejection, error) {
 	v.queries.Add(1)
 	f.Limit = pageSize
 	return v.a.Store().ListRejections(ctx, f)
@@ -186,8 +191,8 @@ func (v *View) list(ctx context.Context, f store.RejectionFilter) ([]store.Rejec
 
 // firstPage reads the newest page, the latest rejection id issued before it
 // and what the banner should say.
-func (v *View) firstPage() (int64, []store.RejectionRow, banner, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+func (v *View) firstPage() (int64, []webhook.Rejection, banner, error) {
+	ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
 	defer cancel()
 	st := v.a.Store()
 	_, latest, err := st.LatestIDs(ctx)
@@ -203,7 +208,7 @@ func (v *View) firstPage() (int64, []store.RejectionRow, banner, error) {
 	if err != nil {
 		return 0, nil, banner{}, err
 	}
-	var recent []store.RejectionRow
+	var recent []webhook.Rejection
 	for _, r := range rows {
 		if r.ReceivedAt.Before(since) {
 			break // newest first: the rest are older still
@@ -214,7 +219,7 @@ func (v *View) firstPage() (int64, []store.RejectionRow, banner, error) {
 }
 
 // applyFirst folds a fresh first page into the view. UI goroutine.
-func (v *View) applyFirst(gen uint64, latest int64, fresh []store.RejectionRow, b banner, err error) {
+func (v *View) applyFirst(gen uint64, latest int64, fresh []webhook.Rejection, b banner, err error) {
 	if gen != v.gen {
 		return
 	}
@@ -243,7 +248,7 @@ func (v *View) applyFirst(gen uint64, latest int64, fresh []store.RejectionRow, 
 		v.table.ScrollToTop()
 		v.restoreSelection()
 	case n > 0:
-		v.rows = append(append(make([]store.RejectionRow, 0, n+len(v.rows)), fresh[:n]...), v.rows...)
+		v.rows = append(append(make([]webhook.Rejection, 0, n+len(v.rows)), fresh[:n]...), v.rows...)
 		v.table.Refresh()
 		v.restoreSelection()
 	}
@@ -251,7 +256,7 @@ func (v *View) applyFirst(gen uint64, latest int64, fresh []store.RejectionRow, 
 }
 
 // rowID is a row's id, for paging.
-func rowID(r store.RejectionRow) int64 { return r.ID }
+func rowID(r webhook.Rejection) int64 { return r.ID }
 
 // loadMore fetches the page after the last loaded row. UI goroutine.
 func (v *View) loadMore() {
@@ -421,7 +426,7 @@ func (v *View) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	l.SetText(cellText(v.rows[id.Row], id.Col, v.opt.loc))
 }
 
-func cellText(r store.RejectionRow, col int, loc *time.Location) string {
+func cellText(r webhook.Rejection, col int, loc *time.Location) string {
 	switch col {
 	case 0:
 		return r.ReceivedAt.In(loc).Format(shortTimeLayout)
@@ -476,7 +481,7 @@ func newDetails() *details {
 	return d
 }
 
-func (d *details) show(r store.RejectionRow, loc *time.Location) {
+func (d *details) show(r webhook.Rejection, loc *time.Location) {
 	d.placeholder.Hide()
 	title := oneLine(r.Reason)
 	if r.Hint != "" {
@@ -505,7 +510,7 @@ func (d *details) relayout() {
 }
 
 // Facts are how the refused request arrived and what ipfwatch answered.
-func Facts(r store.RejectionRow, loc *time.Location) string {
+func Facts(r webhook.Rejection, loc *time.Location) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received at: %s\n", r.ReceivedAt.In(loc).Format(timeLayout))
 	fmt.Fprintf(&b, "From: %s\n", oneLine(r.RemoteAddr))
@@ -546,12 +551,12 @@ func Headers(h map[string]string) string {
 
 // askExport asks where to save the loaded refusals. UI goroutine.
 func (v *View) askExport(format string) {
-	rows := append([]store.RejectionRow(nil), v.rows...)
+	rows := append([]webhook.Rejection(nil), v.rows...)
 	export.Ask(v.win, "ipfwatch-signature-failures."+format, func(w io.WriteCloser) { v.export(w, format, rows) })
 }
 
 // export writes rows off the UI goroutine and reports a failure in a dialog.
-func (v *View) export(w io.WriteCloser, format string, rows []store.RejectionRow) {
+func (v *View) export(w io.WriteCloser, format string, rows []webhook.Rejection) {
 	v.background(func(context.Context) func() {
 		err := export.To(w, format,
 			func(w io.Writer) error { return WriteCSV(w, rows) },

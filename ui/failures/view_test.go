@@ -17,6 +17,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
@@ -87,8 +88,8 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 		t.Errorf("empty view not explained; labels %q", uitest.Labels(w.Content()))
 	}
 
-	ch, cancel := a.Subscribe()
-	defer cancel()
+	sub := a.Subscribe()
+	defer sub.Close()
 	// A proxy appends a newline after IP Fabric signed the body.
 	body := send.Body(send.Payload{SnapshotName: "bad"})
 	sig := listener.Sign(body, secret)
@@ -96,7 +97,7 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	if err != nil || ans.Status != 400 {
 		t.Fatalf("send = %+v, %v; want 400", ans, err)
 	}
-	c := uitest.WaitChange(t, ch, app.RejectionRecorded)
+	c := uitest.WaitChange(t, sub, app.RejectionRecorded)
 	v.Changed(c)
 	settle(t, v, q)
 
@@ -125,7 +126,7 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	if ans, err := send.Do(context.Background(), nil, a.URL(), body, ""); err != nil || ans.Status != 400 {
 		t.Fatalf("send = %+v, %v; want 400", ans, err)
 	}
-	v.Changed(uitest.WaitChange(t, ch, app.RejectionRecorded))
+	v.Changed(uitest.WaitChange(t, sub, app.RejectionRecorded))
 	settle(t, v, q)
 	if len(v.rows) != 2 || v.selectedID != c.ID || v.selectedRow != 1 {
 		t.Errorf("rows %v, selection %d row %d; want 2 rows and %d kept on row 1", rowIDs(v), v.selectedID, v.selectedRow, c.ID)
@@ -135,18 +136,18 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 func TestBanner(t *testing.T) {
 	tests := []struct {
 		name      string
-		rows      []listener.Rejection
+		rows      []webhook.Rejection
 		wantShown bool
 		wantTitle string
 		wantCause string
 	}{
 		{name: "none"},
-		{name: "only old", rows: []listener.Rejection{rejection(now.Add(-25*time.Hour), listener.HintPreviousSecret)}},
+		{name: "only old", rows: []webhook.Rejection{rejection(now.Add(-25*time.Hour), listener.HintPreviousSecret)}},
 		{name: "one recent",
-			rows:      []listener.Rejection{rejection(now.Add(-30*time.Minute), listener.HintPreviousSecret)},
+			rows:      []webhook.Rejection{rejection(now.Add(-30*time.Minute), listener.HintPreviousSecret)},
 			wantShown: true, wantTitle: "1 delivery was refused in the last 24 hours.", wantCause: CausePreviousSecret},
 		{name: "old ones do not vote",
-			rows: []listener.Rejection{
+			rows: []webhook.Rejection{
 				rejection(now.Add(-30*time.Hour), listener.HintHeaderMissing),
 				rejection(now.Add(-29*time.Hour), listener.HintHeaderMissing),
 				rejection(now.Add(-2*time.Hour), ""),

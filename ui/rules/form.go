@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
-	"github.com/ipfwatch/ipfwatch/ui/approvals"
 )
 
 // Suggestions for the match fields; any other value may be typed.
@@ -76,9 +76,9 @@ func newForm(v *View) *form {
 	f.env.SetMinRowsVisible(2)
 	f.env.TextStyle = fyne.TextStyle{Monospace: true}
 	f.timeout = widget.NewEntry()
-	f.timeout.SetPlaceHolder(approvals.Duration(remediation.DefaultTimeout))
+	f.timeout.SetPlaceHolder(config.FormatDuration(remediation.DefaultTimeout))
 	f.expires = widget.NewEntry()
-	f.expires.SetPlaceHolder(approvals.Duration(remediation.DefaultExpires))
+	f.expires.SetPlaceHolder(config.FormatDuration(remediation.DefaultExpires))
 	f.errText = widget.NewLabel("")
 	f.errText.Wrapping = fyne.TextWrapWord
 	f.errText.Importance = widget.DangerImportance
@@ -140,8 +140,8 @@ func (f *form) open(r remediation.Rule, adding bool) {
 	f.command.SetText(strings.Join(r.Command, "\n"))
 	f.workdir.SetText(r.Workdir)
 	f.env.SetText(formatEnv(r.Env))
-	f.timeout.SetText(approvals.Duration(r.Timeout))
-	f.expires.SetText(approvals.Duration(r.Expires))
+	f.timeout.SetText(config.FormatDuration(r.Timeout))
+	f.expires.SetText(config.FormatDuration(r.Expires))
 	f.errText.Hide()
 	f.saveBtn.Enable()
 	f.v.showPane(f.root)

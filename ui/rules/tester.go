@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
 	"github.com/ipfwatch/ipfwatch/ui/events"
 )
@@ -26,7 +27,7 @@ const recentEvents = 20
 type tester struct {
 	v      *View
 	rule   string
-	events []store.EventRow
+	events []webhook.Event
 	gen    int // bumped per test: older answers are dropped
 
 	title    *widget.Label
@@ -69,7 +70,7 @@ func newTester(v *View) *tester {
 }
 
 // eventChoice is how an event is listed.
-func eventChoice(ev store.EventRow, v *View) string {
+func eventChoice(ev webhook.Event, v *View) string {
 	s := "#" + strconv.FormatInt(ev.ID, 10) + "  " + ev.ReceivedAt.In(v.opt.loc).Format("2006-01-02 15:04:05") + "  " + events.Title(ev)
 	if ev.SnapshotName != "" {
 		s += "  " + ev.SnapshotName
@@ -199,7 +200,7 @@ func (v *View) evaluate(ctx context.Context, r remediation.Rule, id int64) (stri
 }
 
 // mismatch says why a match does not select ev, or "" if it does.
-func mismatch(m remediation.Match, ev store.EventRow) string {
+func mismatch(m remediation.Match, ev webhook.Event) string {
 	var why []string
 	if ev.Test && !m.Test {
 		why = append(why, "it is a test webhook and the rule does not match test webhooks")

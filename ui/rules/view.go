@@ -112,6 +112,10 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
+// Stop ends the view's context and waits for its goroutines: the shell
+// calls it before the window goes for good.
+func (v *View) Stop() { v.pending.Stop() }
+
 // Shown re-reads the rules when the tab comes to the front. UI goroutine.
 func (v *View) Shown() { v.applyRules(v.m.Rules(), v.m.RulesError()) }
 

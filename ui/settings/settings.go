@@ -9,6 +9,7 @@
 package settings
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image/color"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 )
 
 // Field keys: the settings' JSON names (as in config.FieldErrors and
@@ -61,6 +63,8 @@ type View struct {
 	// do runs f on the UI goroutine: fyne.Do, or a test's queue.
 	do  func(f func())
 	now func() time.Time
+	// pending owns the view's goroutines (saving, reading the keyring).
+	pending async.Tracker
 
 	listen, path, maxAge, tlsCert, tlsKey *widget.Entry
 	secret, previous, until               *widget.Entry
@@ -104,6 +108,13 @@ func New(a *app.App, win fyne.Window) *View {
 // Content is the tab's content.
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
+// Stop ends the view's goroutines: the shell calls it before the window
+// goes for good.
+func (v *View) Stop() { v.pending.Stop() }
+
+// post runs fn on the UI goroutine, unless the view has stopped.
+func (v *View) post(fn func()) { v.pending.Post(v.do, fn) }
+
 // Changed keeps the "listening on" line current. The fields are left alone
 // so a change elsewhere never overwrites what the engineer is typing.
 func (v *View) Changed(c app.Change) {
@@ -111,7 +122,7 @@ func (v *View) Changed(c app.Change) {
 		return
 	}
 	line := listeningLine(v.a.Addr())
-	v.do(func() { v.addr.SetText(line) })
+	v.post(func() { v.addr.SetText(line) })
 }
 
 func listeningLine(addr string) string {
@@ -302,7 +313,7 @@ func (v *View) fill(st state) {
 	}
 	v.listen.SetText(pick(fListen, shown.Listen, eff.Listen))
 	v.path.SetText(pick(fPath, shown.Path, eff.Path))
-	v.maxAge.SetText(pick(fMaxAge, formatDuration(time.Duration(shown.MaxAge)), formatDuration(time.Duration(eff.MaxAge))))
+	v.maxAge.SetText(pick(fMaxAge, config.FormatDuration(time.Duration(shown.MaxAge)), config.FormatDuration(time.Duration(eff.MaxAge))))
 	v.tlsCert.SetText(pick(fTLSCert, shown.TLSCert, eff.TLSCert))
 	v.tlsKey.SetText(pick(fTLSKey, shown.TLSKey, eff.TLSKey))
 	for key, e := range map[string]*widget.Entry{fListen: v.listen, fPath: v.path, fMaxAge: v.maxAge, fTLSCert: v.tlsCert, fTLSKey: v.tlsKey} {
@@ -367,22 +378,6 @@ func sourceNote(src config.Source, env string, current bool) string {
 		return "Not set: every delivery is refused (503) until you set one. Generate one, Save, and paste it into IP Fabric."
 	}
 	return "None. When you replace the secret, put the old one here so deliveries keep working while IP Fabric is updated."
-}
-
-// formatDuration writes d as the engineer would type it: "1h", "1h30m",
-// "30m", not Go's "1h0m0s".
-func formatDuration(d time.Duration) string {
-	if d == 0 {
-		return "0"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func formatDays(d time.Duration) string {
@@ -573,13 +568,13 @@ func (v *View) Save() {
 	v.save.Disable()
 	v.revert.Disable()
 	v.setResult("Saving…", widget.MediumImportance)
-	go func() {
+	v.pending.Go(func(context.Context) {
 		err := v.a.ApplySettings(s)
 		var invalid config.FieldErrors
 		if errors.As(err, &invalid) {
 			// Refused as a whole (an override made the result invalid):
 			// the secrets are not saved either.
-			v.do(func() {
+			v.post(func() {
 				v.save.Enable()
 				v.revert.Enable()
 				v.showErrors(invalid)
@@ -597,7 +592,7 @@ func (v *View) Save() {
 			}
 		}
 		st := v.read()
-		v.do(func() {
+		v.post(func() {
 			v.save.Enable()
 			v.revert.Enable()
 			v.fill(st)
@@ -617,7 +612,7 @@ func (v *View) Save() {
 				v.setResult("Saved. "+listeningLine(st.addr), widget.SuccessImportance)
 			}
 		})
-	}()
+	})
 }
 
 // Revert puts the saved settings back in the fields, dropping any edits.
@@ -625,10 +620,10 @@ func (v *View) Save() {
 func (v *View) Revert() {
 	v.clearErrors()
 	v.setResult("", widget.MediumImportance)
-	go func() {
+	v.pending.Go(func(context.Context) {
 		st := v.read()
-		v.do(func() { v.fill(st) })
-	}()
+		v.post(func() { v.fill(st) })
+	})
 }
 
 func (v *View) setResult(text string, imp widget.Importance) {

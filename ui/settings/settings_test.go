@@ -352,8 +352,8 @@ func TestFormatDuration(t *testing.T) {
 		0: "0", time.Hour: "1h", 90 * time.Minute: "1h30m", 30 * time.Minute: "30m",
 		90 * time.Second: "1m30s", 10 * time.Minute: "10m", 36 * time.Hour: "36h",
 	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := config.FormatDuration(d); got != want {
+			t.Errorf("config.FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 		if back, err := parseDuration(want); err != nil || back != d {
 			t.Errorf("parseDuration(%q) = %v, %v; want %v", want, back, err, d)

@@ -16,6 +16,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // Secret is the webhook secret NewApp sets when asked to.
@@ -108,32 +109,32 @@ func KeepEverything(tb testing.TB, dir string) {
 }
 
 // Delivery builds what the listener would hand over for p.
-func Delivery(tb testing.TB, p send.Payload, at time.Time) listener.Delivery {
+func Delivery(tb testing.TB, p send.Payload, at time.Time) webhook.Event {
 	tb.Helper()
 	body := send.Body(p)
-	ev, err := listener.Parse(body)
+	ev, err := webhook.Parse(body)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", body, err)
 	}
-	return listener.Delivery{
-		Event: ev, Body: body, Key: listener.Key(ev),
+	return webhook.Event{
+		Payload: ev, Body: body, Key: webhook.Key(ev),
 		RemoteAddr: "192.0.2.10:50123", UserAgent: "IPF-Webhook/7.2",
 		ReceivedAt: at, SecretMatched: listener.SecretCurrent,
 	}
 }
 
 // WaitChange reads changes until one of kind arrives.
-func WaitChange(tb testing.TB, ch <-chan app.Change, kind app.ChangeKind) app.Change {
+func WaitChange(tb testing.TB, sub *app.Subscription, kind app.ChangeKind) app.Change {
 	tb.Helper()
-	deadline := time.After(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for {
-		select {
-		case c := <-ch:
-			if c.Kind == kind {
-				return c
-			}
-		case <-deadline:
+		c, ok := sub.Next(ctx)
+		if !ok {
 			tb.Fatalf("no %s change within 10s", kind)
+		}
+		if c.Kind == kind {
+			return c
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener"
 )
 
@@ -251,7 +252,7 @@ func Fill(ctx context.Context, a *app.App, c *Clock) error {
 		}
 		if d.reject != "" {
 			c.setAgo(ago(d.at - 0.04))
-			ps, err := m.Proposals(ctx, remediation.StatePending, 1)
+			ps, err := m.Proposals(ctx, store.StatePending, 1)
 			if err != nil {
 				return err
 			}

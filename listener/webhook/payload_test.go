@@ -1,127 +1,127 @@
-package listener_test
+package webhook_test
 
 import (
 	"errors"
 	"reflect"
 	"testing"
 
-	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want listener.Event
+		want webhook.Payload
 	}{
 		{
 			name: "snapshot clone completed, all fields",
 			body: `{"type":"snapshot","action":"clone","status":"completed","requester":"user:12",
 				"snapshot":{"id":"s-1","name":"night","cloneId":"s-2","file":"s-1.tar"},"timestamp":1748779200000,"test":true}`,
-			want: listener.Event{Type: "snapshot", Action: "clone", Status: "completed", Requester: "user:12",
+			want: webhook.Payload{Type: "snapshot", Action: "clone", Status: "completed", Requester: "user:12",
 				SnapshotID: "s-1", SnapshotName: "night", CloneID: "s-2", File: "s-1.tar", TimestampMillis: 1748779200000, Test: true},
 		},
 		{
 			name: "discover started has no snapshot object",
 			body: `{"type":"snapshot","action":"discover","status":"started","requester":"cron","timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "discover", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
+			want: webhook.Payload{Type: "snapshot", Action: "discover", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "snapshot failed with reason",
 			body: `{"type":"snapshot","action":"load","status":"failed","reason":"out of memory","requester":"cron","snapshot":{"id":"s-1"},"timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "failed", Reason: "out of memory", Requester: "cron",
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "failed", Reason: "out of memory", Requester: "cron",
 				SnapshotID: "s-1", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "every documented snapshot status",
 			body: `{"type":"snapshot","action":"unload","status":"resumed (stopping)","requester":"cron","timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "unload", Status: "resumed (stopping)", Requester: "cron", TimestampMillis: 1748779200000},
+			want: webhook.Payload{Type: "snapshot", Action: "unload", Status: "resumed (stopping)", Requester: "cron", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "intent verification with reportId string",
 			body: `{"type":"intent-verification","action":"calculate","status":"completed","requester":"snapshot:discover",
 				"reportId":"r-9","snapshotId":"s-1","timestamp":1748779200000}`,
-			want: listener.Event{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover",
+			want: webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover",
 				ReportIDs: []string{"r-9"}, SnapshotID: "s-1", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "intent verification with reportId list and numbers",
 			body: `{"type":"intent-verification","action":"calculate","status":"stopped","requester":"recalculateSites",
 				"reportId":["r-1",22],"timestamp":1748779200000}`,
-			want: listener.Event{Type: "intent-verification", Action: "calculate", Status: "stopped", Requester: "recalculateSites",
+			want: webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "stopped", Requester: "recalculateSites",
 				ReportIDs: []string{"r-1", "22"}, TimestampMillis: 1748779200000},
 		},
 		{
 			name: "intent verification with numeric reportId, user requester",
 			body: `{"type":"intent-verification","action":"calculate","status":"started","requester":"user","reportId":320,"timestamp":1748779200000}`,
-			want: listener.Event{Type: "intent-verification", Action: "calculate", Status: "started", Requester: "user",
+			want: webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "started", Requester: "user",
 				ReportIDs: []string{"320"}, TimestampMillis: 1748779200000},
 		},
 		{
 			name: "unknown type and extra field",
 			body: `{"type":"discovery-tasks","action":"whatever","status":"odd","requester":"robot","timestamp":1748779200000,"extra":{"a":1}}`,
-			want: listener.Event{Type: "discovery-tasks", Action: "whatever", Status: "odd", Requester: "robot", TimestampMillis: 1748779200000,
+			want: webhook.Payload{Type: "discovery-tasks", Action: "whatever", Status: "odd", Requester: "robot", TimestampMillis: 1748779200000,
 				Unrecognised: []string{"field:extra", "type"}},
 		},
 		{
 			name: "unknown action, status and requester",
 			body: `{"type":"snapshot","action":"rename","status":"paused","requester":"user:","timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "rename", Status: "paused", Requester: "user:", TimestampMillis: 1748779200000,
+			want: webhook.Payload{Type: "snapshot", Action: "rename", Status: "paused", Requester: "user:", TimestampMillis: 1748779200000,
 				Unrecognised: []string{"action", "requester", "status"}},
 		},
 		{
 			name: "intent action and requester from the snapshot type",
 			body: `{"type":"intent-verification","action":"discover","status":"completed","requester":"user:3","timestamp":1748779200000}`,
-			want: listener.Event{Type: "intent-verification", Action: "discover", Status: "completed", Requester: "user:3", TimestampMillis: 1748779200000,
+			want: webhook.Payload{Type: "intent-verification", Action: "discover", Status: "completed", Requester: "user:3", TimestampMillis: 1748779200000,
 				Unrecognised: []string{"action", "requester"}},
 		},
 		{
 			name: "missing action, status and requester are accepted and flagged",
 			body: `{"type":"snapshot","timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", TimestampMillis: 1748779200000, Unrecognised: []string{"action", "requester", "status"}},
+			want: webhook.Payload{Type: "snapshot", TimestampMillis: 1748779200000, Unrecognised: []string{"action", "requester", "status"}},
 		},
 		{
 			name: "fields of the other type are kept and flagged",
 			body: `{"type":"snapshot","action":"load","status":"completed","requester":"cron","reportId":"r","snapshot":{"id":"s","size":3},"timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "completed", Requester: "cron", ReportIDs: []string{"r"},
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "completed", Requester: "cron", ReportIDs: []string{"r"},
 				SnapshotID: "s", TimestampMillis: 1748779200000, Unrecognised: []string{"field:reportId", "field:snapshot.size"}},
 		},
 		{
 			name: "snapshot object on an intent verification",
 			body: `{"type":"intent-verification","action":"calculate","status":"failed","reason":"x","requester":"cron","snapshot":{"id":"s"},"timestamp":1748779200000}`,
-			want: listener.Event{Type: "intent-verification", Action: "calculate", Status: "failed", Reason: "x", Requester: "cron",
+			want: webhook.Payload{Type: "intent-verification", Action: "calculate", Status: "failed", Reason: "x", Requester: "cron",
 				SnapshotID: "s", TimestampMillis: 1748779200000, Unrecognised: []string{"field:snapshot"}},
 		},
 		{
 			name: "timestamp in seconds",
 			body: `{"type":"snapshot","action":"load","status":"started","requester":"cron","timestamp":1748779200}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "timestamp in fractional seconds",
 			body: `{"type":"snapshot","action":"load","status":"started","requester":"cron","timestamp":1748779200.25}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200250},
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200250},
 		},
 		{
 			name: "timestamp in milliseconds, exponent form",
 			body: `{"type":"snapshot","action":"load","status":"started","requester":"cron","timestamp":1.7487792e12}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000},
 		},
 		{
 			name: "nulls count as absent",
 			body: `{"type":"snapshot","action":"load","status":"started","requester":"cron","reason":null,"snapshot":null,"test":null,"reportId":null,"timestamp":1748779200000}`,
-			want: listener.Event{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000,
+			want: webhook.Payload{Type: "snapshot", Action: "load", Status: "started", Requester: "cron", TimestampMillis: 1748779200000,
 				Unrecognised: []string{"field:reportId"}},
 		},
 		{
 			name: "leading whitespace",
 			body: " \n\t{\"type\":\"x\",\"timestamp\":1}\n",
-			want: listener.Event{Type: "x", TimestampMillis: 1000, Unrecognised: []string{"type"}},
+			want: webhook.Payload{Type: "x", TimestampMillis: 1000, Unrecognised: []string{"type"}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := listener.Parse([]byte(tt.body))
+			got, err := webhook.Parse([]byte(tt.body))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -174,8 +174,8 @@ func TestParseRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := listener.Parse([]byte(tt.body))
-			var pe *listener.PayloadError
+			ev, err := webhook.Parse([]byte(tt.body))
+			var pe *webhook.PayloadError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse = %+v, %v; want *PayloadError", ev, err)
 			}
@@ -187,9 +187,9 @@ func TestParseRejects(t *testing.T) {
 }
 
 func TestKey(t *testing.T) {
-	parse := func(t *testing.T, body string) listener.Event {
+	parse := func(t *testing.T, body string) webhook.Payload {
 		t.Helper()
-		ev, err := listener.Parse([]byte(body))
+		ev, err := webhook.Parse([]byte(body))
 		if err != nil {
 			t.Fatalf("Parse(%s): %v", body, err)
 		}
@@ -214,13 +214,13 @@ func TestKey(t *testing.T) {
 		{"timestamp differs by 1 ms", `{"type":"intent-verification","action":"calculate","status":"completed","requester":"cron","reportId":["a","b"],"snapshotId":"s","timestamp":1748779200001}`, false},
 		{"test flag differs", `{"type":"intent-verification","action":"calculate","status":"completed","requester":"cron","reportId":["a","b"],"snapshotId":"s","timestamp":1748779200000,"test":true}`, false},
 	}
-	baseKey := listener.Key(parse(t, base))
+	baseKey := webhook.Key(parse(t, base))
 	if len(baseKey) != 64 {
 		t.Fatalf("Key = %q, want 64 hex characters", baseKey)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := listener.Key(parse(t, tt.other))
+			k := webhook.Key(parse(t, tt.other))
 			if (k == baseKey) != tt.same {
 				t.Fatalf("Key equal = %v, want %v", k == baseKey, tt.same)
 			}
@@ -228,14 +228,14 @@ func TestKey(t *testing.T) {
 	}
 
 	// Fields that concatenate to the same text must not collide.
-	a := listener.Event{Type: "snapshot", Action: "ab", Status: "c"}
-	b := listener.Event{Type: "snapshot", Action: "a", Status: "bc"}
-	if listener.Key(a) == listener.Key(b) {
+	a := webhook.Payload{Type: "snapshot", Action: "ab", Status: "c"}
+	b := webhook.Payload{Type: "snapshot", Action: "a", Status: "bc"}
+	if webhook.Key(a) == webhook.Key(b) {
 		t.Fatal("Key collides for shifted field boundaries")
 	}
 	// Key must not reorder the caller's report ids.
-	ev := listener.Event{Type: "x", ReportIDs: []string{"b", "a"}}
-	listener.Key(ev)
+	ev := webhook.Payload{Type: "x", ReportIDs: []string{"b", "a"}}
+	webhook.Key(ev)
 	if ev.ReportIDs[0] != "b" {
 		t.Fatal("Key modified Event.ReportIDs")
 	}

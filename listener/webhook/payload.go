@@ -1,4 +1,4 @@
-package listener
+package webhook
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 // The two event types IP Fabric documents, and the values it documents for
 // them. Anything else from a correctly signed sender is kept and listed in
-// Event.Unrecognised.
+// Payload.Unrecognised.
 const (
 	TypeSnapshot           = "snapshot"
 	TypeIntentVerification = "intent-verification"
@@ -59,15 +59,15 @@ const BodyField = "(body)"
 // JSON object, lacks "type" or "timestamp", or a field the model knows has the
 // wrong JSON type; then err is a *PayloadError. Unknown types, actions,
 // statuses, requesters and extra fields are accepted and listed in
-// Event.Unrecognised, because a correctly signed sender is more likely newer
+// Payload.Unrecognised, because a correctly signed sender is more likely newer
 // than us than wrong. JSON null counts as absent.
 //
 // Leniencies, each for a reason: "reportId" may be a string, a number or a
 // list of either (IP Fabric's own SDK converts it with str()); "timestamp"
 // below 1e11 is taken as seconds, and a fractional value is rounded to the
 // millisecond.
-func Parse(body []byte) (Event, error) {
-	var e Event
+func Parse(body []byte) (Payload, error) {
+	var e Payload
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return e, &PayloadError{Field: BodyField, Reason: "not a JSON object"}
@@ -213,7 +213,7 @@ func stringAt(obj map[string]json.RawMessage, name, path string) (string, bool, 
 
 // parseSnapshotObject fills the snapshot fields of e and returns the
 // unrecognised keys inside the object as "field:snapshot.<name>".
-func parseSnapshotObject(raw json.RawMessage, e *Event) ([]string, error) {
+func parseSnapshotObject(raw json.RawMessage, e *Payload) ([]string, error) {
 	if b := bytes.TrimSpace(raw); len(b) == 0 || b[0] != '{' {
 		return nil, &PayloadError{Field: "snapshot", Reason: "must be an object"}
 	}
@@ -336,7 +336,7 @@ func jsonReason(err error) string {
 // if the body was re-encoded; events that differ in any of these fields
 // have different keys. Each field is length-prefixed, so no choice of
 // values can make two different events collide by concatenation.
-func Key(e Event) string {
+func Key(e Payload) string {
 	h := sha256.New()
 	field := func(s string) {
 		h.Write(strconv.AppendInt(nil, int64(len(s)), 10))

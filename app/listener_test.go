@@ -25,6 +25,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener"
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // selfSigned writes a self-signed certificate and key for dnsName (and no
@@ -236,11 +237,11 @@ func TestRetentionChangeAppliesAtOnce(t *testing.T) {
 	ctx := context.Background()
 	old := time.Now().Add(-10 * 24 * time.Hour)
 	body := send.Body(send.Payload{SnapshotID: "old-one", Time: old})
-	ev, err := listener.Parse(body)
+	ev, err := webhook.Parse(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.Store().InsertEvent(ctx, listener.Delivery{Event: ev, Body: body, Key: listener.Key(ev), ReceivedAt: old})
+	res, err := a.Store().InsertEvent(ctx, webhook.Event{Payload: ev, Body: body, Key: webhook.Key(ev), ReceivedAt: old})
 	if err != nil {
 		t.Fatal(err)
 	}

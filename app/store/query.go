@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Refusals, wrapped with a message fit to show as is: an id that names no
+// row, a proposal whose time to approve has passed, a decision or run that
+// is no longer in the state the caller expected.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExpired  = errors.New("proposal has expired")
+	ErrDecided  = errors.New("already decided")
+)
+
+// defaultLimit is the page size when a filter leaves Limit at zero.
+const defaultLimit = 100
+
+func limitOrDefault(n int) int {
+	if n <= 0 {
+		return defaultLimit
+	}
+	return n
+}
+
+// noLimit turns "0 or less means all" into SQLite's LIMIT -1.
+func noLimit(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a query on db and scans every row with scan. what names the
+// query in errors ("query events").
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// where joins conditions with AND into a WHERE clause ("" for none).
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
