@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
 )
 
 // TestE2ETray runs the real tray app on a private desktop (Xvfb, a session

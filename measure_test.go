@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
 )
 
 // procSample returns a process's CPU ticks (user+system) and RSS in KiB.

@@ -23,7 +23,7 @@ tmp="$(mktemp -d -t ipfwatch.XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
 # Build with the engineer's Go environment, then run with a throwaway home:
 # Fyne's settings (theme, scale) of the engineer must not change the shots.
-go build -o "$tmp/screenshots" ./ui/screenshots
+go build -o "$tmp/screenshots" ./tools/screenshots
 mkdir -p "$tmp/home"
 
 env -i \

@@ -18,8 +18,8 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
@@ -54,9 +54,16 @@ func TestMain(m *testing.M) {
 			log.Error("open", "err", err)
 			os.Exit(1)
 		}
-		os.Exit(Run(a, log))
+		code := Run(a, log)
+		// Nothing of ours may run once Run has returned.
+		time.Sleep(100 * time.Millisecond)
+		if ours := uitest.OursRunning(); len(ours) > 0 {
+			fmt.Fprintf(os.Stderr, "still running after Run returned:\n%s\n", strings.Join(ours, "\n\n"))
+			os.Exit(3)
+		}
+		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	uitest.Main(m)
 }
 
 // syncBuffer collects a child's stderr.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 

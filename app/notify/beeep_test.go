@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
 )
 
 func testIcon(t *testing.T) []byte {

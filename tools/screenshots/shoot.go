@@ -1,4 +1,4 @@
-package ui
+package main
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/assets"
+	"github.com/ipfwatch/ipfwatch/ui"
 )
 
 // Timings of Screenshots. Generous: the views load off the UI goroutine,
@@ -42,7 +43,7 @@ const (
 // row to select first so the details pane shows something, and what to
 // open then.
 type shot struct {
-	tab  tabID
+	tab  string
 	file string
 	// pick chooses the row to select, reading the store off the UI
 	// goroutine in the same order the view lists rows; -1 selects nothing.
@@ -50,46 +51,51 @@ type shot struct {
 	// open, if set, opens something of the view after the selection (a
 	// form, a tester) and waits until it shows. It runs on the shooting
 	// goroutine, like pick.
-	open func(s *shell, content fyne.CanvasObject) error
+	open func(s *shooter, content fyne.CanvasObject) error
 }
 
 // shots are the pictures Screenshots takes, in order: one per tab, then
 // the Rules view's form and tester, which open beside the table and must
 // fit the window as well.
 var shots = []shot{
-	{tab: tabEvents, file: "events.png", pick: pickEvent},
-	{tab: tabFailures, file: "failures.png", pick: pickFirstRejection},
-	{tab: tabApprovals, file: "approvals.png", pick: pickFirstPending},
-	{tab: tabRules, file: "rules.png", pick: pickFirstRule},
-	{tab: tabSettings, file: "settings.png"},
-	{tab: tabRules, file: "rules-editor.png", open: openRuleEditor},
-	{tab: tabRules, file: "rules-tester.png", open: openRuleTester},
+	{tab: "events", file: "events.png", pick: pickEvent},
+	{tab: "failures", file: "failures.png", pick: pickFirstRejection},
+	{tab: "approvals", file: "approvals.png", pick: pickFirstPending},
+	{tab: "rules", file: "rules.png", pick: pickFirstRule},
+	{tab: "settings", file: "settings.png"},
+	{tab: "rules", file: "rules-editor.png", open: openRuleEditor},
+	{tab: "rules", file: "rules-tester.png", open: openRuleTester},
 }
 
-// Screenshots runs the real main window over a (started, with its data in
+// shooter photographs the real main window of a running ipfwatch.
+type shooter struct {
+	w   *ui.Window
+	win fyne.Window
+}
+
+// screenshots runs the real main window over a (started, with its data in
 // place) on the real Fyne driver, shows each tab in turn at the window's
 // usual size, waits until the tab has loaded and stopped changing, and
 // writes what the window shows to dir as one PNG per tab (events.png,
 // failures.png, approvals.png, rules.png, settings.png), then the Rules
 // view with its form and its tester open (rules-editor.png,
-// rules-tester.png). It returns the files written. The README's pictures are made this way (make
-// screenshots), so they show the views as they are, not a mock-up.
+// rules-tester.png). It returns the files written. The README's pictures
+// are made this way (make screenshots), so they show the views as they
+// are, not a mock-up.
 //
-// Like Run it needs a display and the main goroutine, and can run once per
-// process (a limit of Fyne's GLFW driver). It leaves a running: the caller
-// shuts it down.
-func Screenshots(a *app.App, dir string, log *slog.Logger) ([]string, error) {
+// It drives the views as an engineer would, through what they show: a
+// table's rows, a button's label. Like ui.Run it needs a display and the
+// main goroutine, and can run once per process (a limit of Fyne's GLFW
+// driver). It leaves a running: the caller shuts it down.
+func screenshots(a *app.App, dir string, log *slog.Logger) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("screenshots: %w", err)
 	}
 	fa := fyneapp.NewWithID(config.AppID)
 	fa.SetIcon(assets.AppIcon)
-	// No links.showTab: a proposal arriving meanwhile must not switch tabs
-	// under the camera.
-	s := newShell(a, fa, log, tabSpecs(log, &links{}))
-	s.show(a.Status(context.Background()), a.Paused())
-	s.start()
-	s.win.Show()
+	w := ui.NewWindow(a, fa, log)
+	w.Start()
+	s := &shooter{w: w, win: w.Fyne()}
 
 	type result struct {
 		files []string
@@ -98,18 +104,18 @@ func Screenshots(a *app.App, dir string, log *slog.Logger) ([]string, error) {
 	done := make(chan result, 1)
 	go func() {
 		files, err := s.shootAll(a, dir, log)
+		w.Stop()
 		done <- result{files, err}
 		fyne.Do(fa.Quit)
 	}()
 	fa.Run()
-	s.stop()
 	r := <-done
 	return r.files, r.err
 }
 
 // shootAll takes every shot. It runs on its own goroutine and touches the
 // window only through fyne.DoAndWait.
-func (s *shell) shootAll(a *app.App, dir string, log *slog.Logger) ([]string, error) {
+func (s *shooter) shootAll(a *app.App, dir string, log *slog.Logger) ([]string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var files []string
@@ -130,18 +136,12 @@ func (s *shell) shootAll(a *app.App, dir string, log *slog.Logger) ([]string, er
 
 // shoot brings one tab to the front, selects its row, and captures the
 // window once everything has loaded.
-func (s *shell) shoot(ctx context.Context, a *app.App, sh shot) (image.Image, error) {
+func (s *shooter) shoot(ctx context.Context, a *app.App, sh shot) (image.Image, error) {
 	var content fyne.CanvasObject
-	fyne.DoAndWait(func() {
-		for i, sp := range s.specs {
-			if sp.id == sh.tab {
-				s.tabs.Select(s.items[i])
-				content = s.items[i].Content
-			}
-		}
-	})
-	if content == nil {
-		return nil, errors.New("no such tab")
+	var err error
+	fyne.DoAndWait(func() { content, err = s.w.ShowTab(sh.tab) })
+	if err != nil {
+		return nil, err
 	}
 	if err := s.waitLoaded(content); err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (s *shell) shoot(ctx context.Context, a *app.App, sh shot) (image.Image, er
 
 // openRuleEditor presses Edit… for the first rule, so the picture shows
 // the form beside the table.
-func openRuleEditor(s *shell, content fyne.CanvasObject) error {
+func openRuleEditor(s *shooter, content fyne.CanvasObject) error {
 	selectFirstRow(content)
 	if err := s.press(content, "Edit…"); err != nil {
 		return err
@@ -178,7 +178,7 @@ func openRuleEditor(s *shell, content fyne.CanvasObject) error {
 // openRuleTester presses "Test against event…" for the first rule and
 // chooses the newest event once the tester lists them, so the picture
 // shows the verdict and, for a matching event, the plan.
-func openRuleTester(s *shell, content fyne.CanvasObject) error {
+func openRuleTester(s *shooter, content fyne.CanvasObject) error {
 	selectFirstRow(content)
 	if err := s.press(content, "Test against event…"); err != nil {
 		return err
@@ -240,7 +240,7 @@ func selectFirstRow(content fyne.CanvasObject) {
 // press taps the enabled button labelled text in content, then takes the
 // focus away again: a blinking cursor would keep the picture from
 // settling.
-func (s *shell) press(content fyne.CanvasObject, text string) error {
+func (s *shooter) press(content fyne.CanvasObject, text string) error {
 	var found bool
 	fyne.DoAndWait(func() {
 		walk(content, func(o fyne.CanvasObject) bool {
@@ -261,7 +261,7 @@ func (s *shell) press(content fyne.CanvasObject, text string) error {
 
 // waitLoaded waits until content no longer says it is loading and its text
 // has stopped changing.
-func (s *shell) waitLoaded(content fyne.CanvasObject) error {
+func (s *shooter) waitLoaded(content fyne.CanvasObject) error {
 	deadline := time.Now().Add(shotTimeout)
 	var last []string
 	same := 0
@@ -294,7 +294,7 @@ func loading(texts []string) bool {
 // selectRow selects row in the first table or list of content, once the
 // view has that many rows, and waits for what the selection shows (a
 // details pane loads off the UI goroutine).
-func (s *shell) selectRow(content fyne.CanvasObject, row int) error {
+func (s *shooter) selectRow(content fyne.CanvasObject, row int) error {
 	deadline := time.Now().Add(shotTimeout)
 	var before []string
 	for {
@@ -352,7 +352,7 @@ func waitChange(content fyne.CanvasObject, before []string, deadline time.Time) 
 
 // captureSettled captures the window until two captures in a row agree:
 // the text may be in place a frame before the picture is.
-func (s *shell) captureSettled() (image.Image, error) {
+func (s *shooter) captureSettled() (image.Image, error) {
 	deadline := time.Now().Add(shotTimeout)
 	var last image.Image
 	for {
@@ -373,7 +373,7 @@ func (s *shell) captureSettled() (image.Image, error) {
 
 // capture is what the window shows: Fyne's own capture where the OpenGL
 // driver can read its front buffer, else the pixels the X server has.
-func (s *shell) capture() (image.Image, error) {
+func (s *shooter) capture() (image.Image, error) {
 	var img image.Image
 	var err error
 	var size, needs fyne.Size
@@ -392,10 +392,10 @@ func (s *shell) capture() (image.Image, error) {
 		return nil, fmt.Errorf("capture the window: %w", err)
 	}
 	// A view wider or taller than the window makes Fyne grow the window:
-	// that breaks the promise that every view works at windowSize.
-	if size != windowSize {
+	// that breaks the promise that every view works at ui.WindowSize.
+	if size != ui.WindowSize {
 		return nil, fmt.Errorf("the window is %vx%v, not %vx%v: the view needs %vx%v",
-			size.Width, size.Height, windowSize.Width, windowSize.Height, needs.Width, needs.Height)
+			size.Width, size.Height, ui.WindowSize.Width, ui.WindowSize.Height, needs.Width, needs.Height)
 	}
 	if img == nil || plain(img) {
 		return nil, errors.New("the window could not be captured: the picture is empty")

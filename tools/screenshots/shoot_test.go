@@ -1,6 +1,7 @@
-package ui
+package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -12,12 +13,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/app/desktoptest"
-	"github.com/ipfwatch/ipfwatch/ui/screenshots/sample"
+	"github.com/ipfwatch/ipfwatch/tools/desktoptest"
+	"github.com/ipfwatch/ipfwatch/tools/screenshots/sample"
+	"github.com/ipfwatch/ipfwatch/ui"
 )
 
 // screenshotHelperEnv makes the test binary fill a sample app and run
@@ -54,7 +57,7 @@ func screenshotHelper(dir string) int {
 		log.Error("sample data", "err", err)
 		code = 1
 	} else {
-		files, err := Screenshots(a, filepath.Join(dir, "out"), log)
+		files, err := screenshots(a, filepath.Join(dir, "out"), log)
 		for _, f := range files {
 			fmt.Println(f)
 		}
@@ -125,7 +128,7 @@ func TestScreenshots(t *testing.T) {
 			if err != nil {
 				t.Fatalf("not a PNG: %v", err)
 			}
-			size := image.Pt(int(windowSize.Width), int(windowSize.Height))
+			size := image.Pt(int(ui.WindowSize.Width), int(ui.WindowSize.Height))
 			if got := img.Bounds().Size(); got != size {
 				t.Errorf("%v pixels, want the window's %v", got, size)
 			}
@@ -198,4 +201,22 @@ func TestLoading(t *testing.T) {
 			t.Errorf("loading(%q) = %v, want %v", tt.texts, got, tt.want)
 		}
 	}
+}
+
+// syncBuffer collects a child's stderr.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }

@@ -1,6 +1,6 @@
 //go:build linux && !wayland
 
-package ui
+package main
 
 /*
 #cgo LDFLAGS: -lX11

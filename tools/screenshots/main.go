@@ -3,11 +3,11 @@
 // Xvfb through scripts/screenshots.sh.
 //
 // It starts a real ipfwatch on a temporary data directory, listening on
-// loopback, sends it a sample day of signed webhooks (ui/screenshots/sample),
-// and lets ui.Screenshots photograph the real views. Nothing of the
+// loopback, sends it a sample day of signed webhooks (tools/screenshots/sample),
+// and photographs the real views (shoot.go). Nothing of the
 // engineer's own ipfwatch is read or changed, and no notification is shown.
 //
-//	go run ./ui/screenshots -out docs
+//	go run ./tools/screenshots -out docs
 package main
 
 import (
@@ -19,8 +19,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
-	"github.com/ipfwatch/ipfwatch/ui"
-	"github.com/ipfwatch/ipfwatch/ui/screenshots/sample"
+	"github.com/ipfwatch/ipfwatch/tools/screenshots/sample"
 )
 
 func main() {
@@ -74,7 +73,7 @@ func run(out, dir string, log *slog.Logger) (err error) {
 	if err := sample.Fill(ctx, a, clock); err != nil {
 		return err
 	}
-	files, err := ui.Screenshots(a, out, log)
+	files, err := screenshots(a, out, log)
 	for _, f := range files {
 		fmt.Println(f)
 	}
