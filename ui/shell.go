@@ -47,6 +47,7 @@ type shell struct {
 	specs []tabSpec
 	items []*container.TabItem
 	views []view
+	subs  []*app.Subscription // one per view, in the order of views
 	bar   *statusBar
 	tray  *tray // nil where there is no tray
 
@@ -84,6 +85,10 @@ func newShell(a *app.App, fa fyne.App, log *slog.Logger, specs []tabSpec) *shell
 	s.quitFyne = fa.Quit
 	s.specs = specs
 	for _, sp := range s.specs {
+		// Subscribed before the view is built: nothing that changes
+		// after its first load can go unannounced to it. Changes wait in
+		// the mailbox until start.
+		s.subs = append(s.subs, a.Subscribe())
 		v := sp.new(a, s.win)
 		s.views = append(s.views, v)
 		s.items = append(s.items, container.NewTabItemWithIcon(sp.title, sp.icon, v.Content()))
@@ -236,8 +241,8 @@ func (s *shell) start() {
 	s.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.cancel = cancel
-		for _, v := range s.views {
-			sub := s.a.Subscribe()
+		for i, v := range s.views {
+			sub := s.subs[i]
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
@@ -273,7 +278,8 @@ func (s *shell) stop() {
 			s.cancel()
 		}
 		s.wg.Wait()
-		for _, v := range s.views {
+		for i, v := range s.views {
+			s.subs[i].Close() // never started: start closes them itself
 			v.Stop()
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
 	"github.com/ipfwatch/ipfwatch/ui/events"
 	"github.com/ipfwatch/ipfwatch/ui/failures"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 	"github.com/ipfwatch/ipfwatch/ui/rules"
 	"github.com/ipfwatch/ipfwatch/ui/settings"
 )
@@ -75,7 +76,7 @@ func tabSpecs(log *slog.Logger, l *links) []tabSpec {
 	}
 	return []tabSpec{
 		{tabEvents, "Events", theme.ListIcon(), func(a *app.App, w fyne.Window) view {
-			v := events.New(a, w, events.WithLogger(log))
+			v := events.New(a, w, viewkit.WithLogger(log))
 			v.SetRemediate(func(eventID int64) {
 				if l.approvals != nil {
 					l.approvals.Remediate(eventID)
@@ -84,19 +85,20 @@ func tabSpecs(log *slog.Logger, l *links) []tabSpec {
 			return v
 		}},
 		{tabFailures, "Signature failures", theme.WarningIcon(), func(a *app.App, w fyne.Window) view {
-			return failures.New(a, w, failures.WithLogger(log))
+			return failures.New(a, w, viewkit.WithLogger(log))
 		}},
 		{tabApprovals, "Approvals", theme.ConfirmIcon(), func(a *app.App, w fyne.Window) view {
-			v := approvals.New(a, w, approvals.WithLogger(log), approvals.WithOnProposed(func(int64) {
+			v := approvals.New(a, w, viewkit.WithLogger(log))
+			v.SetOnProposed(func(int64) {
 				if l.showTab != nil {
 					l.showTab(tabApprovals)
 				}
-			}))
+			})
 			l.approvals = v
 			return v
 		}},
 		{tabRules, "Rules", theme.DocumentIcon(), func(a *app.App, w fyne.Window) view {
-			return rules.New(a, w, rules.WithLogger(log))
+			return rules.New(a, w, viewkit.WithLogger(log))
 		}},
 		{tabSettings, "Settings", theme.SettingsIcon(),
 			func(a *app.App, w fyne.Window) view { return settings.New(a, w) }},

@@ -113,37 +113,46 @@ func nonNil(s []string) []string {
 }
 
 func printEvents(w io.Writer, rows []webhook.Event) {
-	if len(rows) == 0 {
-		fmt.Fprintln(w, "no events")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tTYPE\tACTION\tSTATUS\tSNAPSHOT\tREQUESTER\tTEST\tDUPS")
-	for _, r := range rows {
-		snap := r.SnapshotName
-		if snap == "" {
-			snap = r.SnapshotID
-		}
-		test := ""
-		if r.Test {
-			test = "test"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.Local().Format(timeFormat),
-			r.Type, r.Action, r.Status, clip(snap, 40), clip(r.Requester, 24), test, r.Duplicates)
-	}
-	tw.Flush()
+	table(w, rows, "no events", "ID\tRECEIVED\tTYPE\tACTION\tSTATUS\tSNAPSHOT\tREQUESTER\tTEST\tDUPS",
+		func(r webhook.Event) []any {
+			snap := r.SnapshotName
+			if snap == "" {
+				snap = r.SnapshotID
+			}
+			test := ""
+			if r.Test {
+				test = "test"
+			}
+			return []any{r.ID, r.ReceivedAt.Local().Format(timeFormat), r.Type, r.Action, r.Status,
+				clip(snap, 40), clip(r.Requester, 24), test, r.Duplicates}
+		})
 }
 
 func printRejections(w io.Writer, rows []webhook.Rejection) {
+	table(w, rows, "no rejected deliveries", "ID\tRECEIVED\tREMOTE\tHTTP\tREASON\tHINT",
+		func(r webhook.Rejection) []any {
+			return []any{r.ID, r.ReceivedAt.Local().Format(timeFormat), r.RemoteAddr, r.Status,
+				clip(r.Reason, 40), clip(r.Hint, 50)}
+		})
+}
+
+// table prints rows as aligned columns under header, or none when there
+// are no rows; cells gives a row's cells, in the header's order.
+func table[T any](w io.Writer, rows []T, none, header string, cells func(T) []any) {
 	if len(rows) == 0 {
-		fmt.Fprintln(w, "no rejected deliveries")
+		fmt.Fprintln(w, none)
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tREMOTE\tHTTP\tREASON\tHINT")
+	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.ReceivedAt.Local().Format(timeFormat),
-			r.RemoteAddr, r.Status, clip(r.Reason, 40), clip(r.Hint, 50))
+		for i, c := range cells(r) {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, c)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app"
@@ -72,21 +71,14 @@ func proposalJSON(p store.Proposal) any {
 }
 
 func printProposals(w io.Writer, rows []store.Proposal, now time.Time) {
-	if len(rows) == 0 {
-		fmt.Fprintln(w, "no proposals")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tRULE\tEVENT\tCOMMAND\tEXPIRES")
-	for _, p := range rows {
+	table(w, rows, "no proposals", "ID\tSTATE\tRULE\tEVENT\tCOMMAND\tEXPIRES", func(p store.Proposal) []any {
 		exp := ""
-		if p.State == "pending" {
+		if p.State == store.StatePending {
 			exp = "in " + p.ExpiresAt.Sub(now).Round(time.Minute).String()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.State, p.Rule, clip(eventSummary(p.Event), 40),
-			clip(strings.Join(quoteArgs(p.Argv), " "), 60), exp)
-	}
-	tw.Flush()
+		return []any{p.ID, p.State, p.Rule, clip(eventSummary(p.Event), 40),
+			clip(strings.Join(quoteArgs(p.Argv), " "), 60), exp}
+	})
 }
 
 // quoteArgs shows argv unambiguously: arguments with spaces or quotes are
@@ -203,13 +195,7 @@ func runJSON(r store.Run) any {
 }
 
 func printRuns(w io.Writer, rows []store.Run) {
-	if len(rows) == 0 {
-		fmt.Fprintln(w, "no runs")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPROPOSAL\tRULE\tSTATE\tEXIT\tSTARTED\tDURATION\tAPPROVED BY")
-	for _, r := range rows {
+	table(w, rows, "no runs", "ID\tPROPOSAL\tRULE\tSTATE\tEXIT\tSTARTED\tDURATION\tAPPROVED BY", func(r store.Run) []any {
 		exit, started, dur := "", "", ""
 		if r.ExitCode != nil {
 			exit = strconv.Itoa(*r.ExitCode)
@@ -220,9 +206,8 @@ func printRuns(w io.Writer, rows []store.Run) {
 				dur = r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.ProposalID, r.Rule, r.State, exit, started, dur, r.ApprovedBy)
-	}
-	tw.Flush()
+		return []any{r.ID, r.ProposalID, r.Rule, r.State, exit, started, dur, r.ApprovedBy}
+	})
 }
 
 func runOutput(e *Env, c *common, fs *flag.FlagSet, args []string) int {

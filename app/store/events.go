@@ -124,33 +124,19 @@ func (s *Store) GetEvent(ctx context.Context, id int64) (webhook.Event, error) {
 // not shift it. It never counts the total: with 100,000 rows that would cost
 // more than the page.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]webhook.Event, error) {
-	var conds []string
-	var args []any
+	var c conds
 	if f.Type != "" {
-		conds = append(conds, "type = ?")
-		args = append(args, f.Type)
+		c.add("type = ?", f.Type)
 	}
 	if f.Status != "" {
-		conds = append(conds, "status = ?")
-		args = append(args, f.Status)
+		c.add("status = ?", f.Status)
 	}
 	if f.Search != "" {
 		p := "%" + escapeLike(f.Search) + "%"
-		conds = append(conds, `(snapshot_name LIKE ? ESCAPE '\' OR snapshot_id LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+		c.add(`(snapshot_name LIKE ? ESCAPE '\' OR snapshot_id LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\')`, p, p, p)
 	}
-	if !f.Since.IsZero() {
-		conds = append(conds, "received_at >= ?")
-		args = append(args, f.Since.UnixMilli())
-	}
-	if f.BeforeID > 0 {
-		conds = append(conds, "id < ?")
-		args = append(args, f.BeforeID)
-	}
-	q := `SELECT ` + eventColumns + ` FROM events` + where(conds)
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limitOrDefault(f.Limit))
-	return s.queryEvents(ctx, q, args...)
+	clauses, args := c.page(f.Since, f.BeforeID, f.Limit)
+	return s.queryEvents(ctx, `SELECT `+eventColumns+` FROM events`+clauses, args...)
 }
 
 // EventsBySnapshot returns the events of one snapshot, oldest first, so a

@@ -226,25 +226,35 @@ func refusal(tx *sql.Tx, id int64, nowMS int64) error {
 	return fmt.Errorf("proposal %d was already decided (%s): %w", id, state, ErrDecided)
 }
 
-// ApproveProposal approves a pending, unexpired proposal and queues its run,
-// recording who approved. The decision is one conditional UPDATE, so of
-// simultaneous approvals (double clicks, the UI and the CLI, several
+// decide records decision on a pending, unexpired proposal, with who
+// decided and their comment. It is one conditional UPDATE, so of
+// simultaneous decisions (double clicks, the UI and the CLI, several
 // processes) exactly one wins; the others get ErrDecided or ErrExpired.
+// It runs inside tx.
+func decide(tx *sql.Tx, id int64, decision, who, comment string, nowMS int64) error {
+	res, err := tx.Exec(`UPDATE proposals SET decision = ?, decided_at = ?, decided_by = ?, comment = ?
+		WHERE id = ? AND decision = ? AND expires_at > ?`,
+		decision, nowMS, who, comment, id, StatePending, nowMS)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return refusal(tx, id, nowMS)
+	}
+	return nil
+}
+
+// ApproveProposal approves a pending, unexpired proposal and queues its run,
+// recording who approved; see decide for what a race gives.
 func (s *Store) ApproveProposal(ctx context.Context, id int64, who string, now time.Time) (runID int64, err error) {
 	nowMS := now.UnixMilli()
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE proposals SET decision = ?, decided_at = ?, decided_by = ?
-			WHERE id = ? AND decision = ? AND expires_at > ?`,
-			StateApproved, nowMS, who, id, StatePending, nowMS)
-		if err != nil {
+		if err := decide(tx, id, StateApproved, who, "", nowMS); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return refusal(tx, id, nowMS)
-		}
-		res, err = tx.Exec(`INSERT INTO runs (proposal_id, state, approved_by, approved_at)
+		res, err := tx.Exec(`INSERT INTO runs (proposal_id, state, approved_by, approved_at)
 			VALUES (?, ?, ?, ?)`, id, StateQueued, who, nowMS)
 		if err != nil {
 			return err
@@ -258,19 +268,7 @@ func (s *Store) ApproveProposal(ctx context.Context, id int64, who string, now t
 // RejectProposal declines a pending, unexpired proposal, with an optional
 // comment for the record.
 func (s *Store) RejectProposal(ctx context.Context, id int64, who, comment string, now time.Time) error {
-	nowMS := now.UnixMilli()
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE proposals SET decision = ?, decided_at = ?, decided_by = ?, comment = ?
-			WHERE id = ? AND decision = ? AND expires_at > ?`,
-			StateRejected, nowMS, who, comment, id, StatePending, nowMS)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return refusal(tx, id, nowMS)
-		}
-		return nil
+		return decide(tx, id, StateRejected, who, comment, now.UnixMilli())
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Refusals, wrapped with a message fit to show as is: an id that names no
@@ -59,10 +60,32 @@ func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(sca
 	return out, nil
 }
 
-// where joins conditions with AND into a WHERE clause ("" for none).
-func where(conds []string) string {
-	if len(conds) == 0 {
-		return ""
+// conds collects the conditions of a WHERE clause with their arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+// add adds a condition; args fill its placeholders.
+func (c *conds) add(cond string, args ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, args...)
+}
+
+// page finishes a list query with the keyset paging every list shares:
+// rows received since, with an id below beforeID (0: from the newest),
+// newest first, at most limit (0: defaultLimit). It returns the WHERE,
+// ORDER BY and LIMIT clauses and every argument.
+func (c *conds) page(since time.Time, beforeID int64, limit int) (string, []any) {
+	if !since.IsZero() {
+		c.add("received_at >= ?", since.UnixMilli())
 	}
-	return " WHERE " + strings.Join(conds, " AND ")
+	if beforeID > 0 {
+		c.add("id < ?", beforeID)
+	}
+	q := ""
+	if len(c.where) > 0 {
+		q = " WHERE " + strings.Join(c.where, " AND ")
+	}
+	return q + " ORDER BY id DESC LIMIT ?", append(c.args, limitOrDefault(limit))
 }

@@ -75,20 +75,9 @@ func (s *Store) GetRejection(ctx context.Context, id int64) (webhook.Rejection, 
 // ListRejections returns one page of refused deliveries, newest first, paged
 // by id like ListEvents.
 func (s *Store) ListRejections(ctx context.Context, f RejectionFilter) ([]webhook.Rejection, error) {
-	var conds []string
-	var args []any
-	if !f.Since.IsZero() {
-		conds = append(conds, "received_at >= ?")
-		args = append(args, f.Since.UnixMilli())
-	}
-	if f.BeforeID > 0 {
-		conds = append(conds, "id < ?")
-		args = append(args, f.BeforeID)
-	}
-	q := `SELECT ` + rejectionColumns + ` FROM rejections` + where(conds)
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limitOrDefault(f.Limit))
-
+	var c conds
+	clauses, args := c.page(f.Since, f.BeforeID, f.Limit)
+	q := `SELECT ` + rejectionColumns + ` FROM rejections` + clauses
 	return queryAll(ctx, s.readDB, "query rejections", func(sc scanner) (rr webhook.Rejection, err error) {
 		return rr, scanRejection(sc, &rr)
 	}, q, args...)

@@ -29,20 +29,20 @@ func DefaultRetention() Retention {
 // deletes its proposals and their runs. It works in chunks of pruneChunk rows,
 // one Write each, so it never holds the writer for long.
 func (s *Store) Prune(ctx context.Context, r Retention, now time.Time) (events, rejections int64, err error) {
-	if r.Events > 0 {
-		n, err := s.deleteChunks(ctx, `DELETE FROM events WHERE id IN
-			(SELECT id FROM events WHERE received_at < ? LIMIT ?)`, now.Add(-r.Events).UnixMilli())
-		events += n
-		if err != nil {
-			return events, rejections, fmt.Errorf("prune events: %w", err)
+	byAge := []struct {
+		table string
+		keep  time.Duration
+		n     *int64
+	}{{"events", r.Events, &events}, {"rejections", r.Rejections, &rejections}}
+	for _, p := range byAge {
+		if p.keep <= 0 {
+			continue
 		}
-	}
-	if r.Rejections > 0 {
-		n, err := s.deleteChunks(ctx, `DELETE FROM rejections WHERE id IN
-			(SELECT id FROM rejections WHERE received_at < ? LIMIT ?)`, now.Add(-r.Rejections).UnixMilli())
-		rejections += n
+		n, err := s.deleteChunks(ctx, `DELETE FROM `+p.table+` WHERE id IN
+			(SELECT id FROM `+p.table+` WHERE received_at < ? LIMIT ?)`, now.Add(-p.keep).UnixMilli())
+		*p.n += n
 		if err != nil {
-			return events, rejections, fmt.Errorf("prune rejections: %w", err)
+			return events, rejections, fmt.Errorf("prune %s: %w", p.table, err)
 		}
 	}
 	if r.MaxRejections > 0 {

@@ -134,20 +134,13 @@ func Parse(body []byte) (Payload, error) {
 
 	var known []string
 	switch e.Type {
-	case TypeSnapshot:
-		known = snapshotFields
-		if !slices.Contains(snapshotActions, e.Action) {
+	case TypeSnapshot, TypeIntentVerification:
+		m := models[e.Type]
+		known = m.fields
+		if !slices.Contains(m.actions, e.Action) {
 			unrec = append(unrec, "action")
 		}
-		if !snapshotRequester(e.Requester) {
-			unrec = append(unrec, "requester")
-		}
-	case TypeIntentVerification:
-		known = intentFields
-		if !slices.Contains(intentActions, e.Action) {
-			unrec = append(unrec, "action")
-		}
-		if !intentRequester(e.Requester) {
+		if !m.requester(e.Requester) {
 			unrec = append(unrec, "requester")
 		}
 	default:
@@ -169,6 +162,16 @@ func Parse(body []byte) (Payload, error) {
 		e.Unrecognised = unrec
 	}
 	return e, nil
+}
+
+// models says, for each documented type, the fields, actions and
+// requesters IP Fabric documents for it.
+var models = map[string]struct {
+	fields, actions []string
+	requester       func(string) bool
+}{
+	TypeSnapshot:           {snapshotFields, snapshotActions, snapshotRequester},
+	TypeIntentVerification: {intentFields, intentActions, intentRequester},
 }
 
 // snapshotRequester reports whether r is a documented snapshot requester:

@@ -14,6 +14,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 const secret = uitest.Secret
@@ -95,33 +96,33 @@ func storeEvent(tb testing.TB, a *app.App, p send.Payload, at time.Time) (int64,
 	return res.ID, ids
 }
 
-func withQueue(q uitest.Queue) Option {
-	return func(o *options) {
-		o.do = q.Do
-		o.tick = 0
+func withQueue(q uitest.Queue) viewkit.Option {
+	return func(o *viewkit.Options) {
+		o.Do = q.Do
+		o.Tick = 0
 	}
 }
 
 // settle runs posted work until the view has nothing in flight.
 func settle(tb testing.TB, v *View, q uitest.Queue) {
 	tb.Helper()
-	uitest.Settle(tb, q, &v.pending)
+	uitest.Settle(tb, q, &v.Pending)
 }
 
 // eventually runs posted work until cond holds: for what arrives from
 // outside (the runner, the shell's subscription).
 func eventually(tb testing.TB, v *View, q uitest.Queue, what string, cond func() bool) {
 	tb.Helper()
-	uitest.Eventually(tb, q, &v.pending, what, cond)
+	uitest.Eventually(tb, q, &v.Pending, what, cond)
 }
 
 // newView builds the view in a test window of a fixed size.
-func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uitest.Queue) {
+func newView(tb testing.TB, a *app.App, opts ...viewkit.Option) (*View, fyne.Window, uitest.Queue) {
 	tb.Helper()
 	q := make(uitest.Queue, 256)
 	var v *View
 	w := uitest.Show(tb, func(w fyne.Window) fyne.CanvasObject {
-		v = New(a, w, append([]Option{withQueue(q)}, opts...)...)
+		v = New(a, w, append([]viewkit.Option{withQueue(q)}, opts...)...)
 		return v.Content()
 	}, fyne.NewSize(1200, 800))
 	settle(tb, v, q)
@@ -136,6 +137,9 @@ func pump(tb testing.TB, a *app.App, v *View) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// As the shell's subscription predates the view, catch up on what
+		// changed between the view's first load and this subscription.
+		v.Changed(app.Change{Kind: app.RunChanged})
 		for {
 			c, ok := sub.Next(ctx)
 			if !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // remediateDialog lets the engineer pick a rule for a stored event, shows
@@ -58,15 +59,11 @@ func (v *View) Remediate(eventID int64) {
 	d.ruleSel.PlaceHolder = "Choose a rule"
 	d.evText = widget.NewLabel("Event " + strconv.FormatInt(eventID, 10) + ": loading…")
 	d.evText.Wrapping = fyne.TextWrapWord
-	d.note = widget.NewLabel("")
-	d.note.Wrapping = fyne.TextWrapWord
+	d.note = viewkit.Wrapped("")
 	d.note.Importance = widget.WarningImportance
 	d.note.Hide()
 	d.plan = container.NewStack()
-	d.errText = widget.NewLabel("")
-	d.errText.Wrapping = fyne.TextWrapWord
-	d.errText.Importance = widget.DangerImportance
-	d.errText.Hide()
+	d.errText = viewkit.ErrorText()
 	d.propose = widget.NewButton("Propose", d.submit)
 	d.propose.Importance = widget.HighImportance
 	d.propose.Disable()
@@ -86,7 +83,7 @@ func (v *View) Remediate(eventID int64) {
 	d.dlg.Resize(fyne.NewSize(760, 560))
 	d.dlg.Show()
 
-	v.background(func(ctx context.Context) func() {
+	v.Background(func(ctx context.Context) func() {
 		ev, err := v.a.Store().GetEvent(ctx, eventID)
 		return func() {
 			if err != nil {
@@ -96,7 +93,7 @@ func (v *View) Remediate(eventID int64) {
 			}
 			d.event, d.loaded = ev, true
 			d.evText.SetText("Event " + strconv.FormatInt(eventID, 10) + ": " + events.Title(ev) + ". " +
-				events.Summary(ev, v.opt.loc))
+				events.Summary(ev, v.Opt.Loc))
 			if d.rule == "" {
 				// Start with the rule that would have proposed itself.
 				for i, r := range d.rules {
@@ -133,7 +130,7 @@ func (d *remediateDialog) choose(rule string) {
 	d.plan.Objects = nil
 	d.plan.Refresh()
 	d.updateNote()
-	d.v.background(func(ctx context.Context) func() {
+	d.v.Background(func(ctx context.Context) func() {
 		p, err := d.v.m.Preview(ctx, d.eventID, rule)
 		return func() {
 			if gen != d.gen {
@@ -182,7 +179,7 @@ func (d *remediateDialog) submit() {
 	d.propose.Disable()
 	d.errText.Hide()
 	v := d.v
-	v.background(func(ctx context.Context) func() {
+	v.Background(func(ctx context.Context) func() {
 		id, err := v.m.Propose(ctx, d.eventID, rule)
 		return func() {
 			if err != nil {
@@ -193,8 +190,8 @@ func (d *remediateDialog) submit() {
 			d.dlg.Hide()
 			v.selectProposal(id)
 			v.reload()
-			if v.opt.onProposed != nil {
-				v.opt.onProposed(id)
+			if v.onProposed != nil {
+				v.onProposed(id)
 			}
 		}
 	})

@@ -12,7 +12,6 @@ package approvals
 
 import (
 	"context"
-	"log/slog"
 	"sort"
 	"strconv"
 	"sync"
@@ -26,8 +25,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
-	"github.com/ipfwatch/ipfwatch/ui/events"
-	"github.com/ipfwatch/ipfwatch/ui/internal/async"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 const (
@@ -36,43 +34,10 @@ const (
 	// runLimit and decidedLimit bound what the history is built from.
 	runLimit     = 200
 	decidedLimit = 200
-	// queryTimeout bounds one load; a stuck database must not leave the
-	// view waiting forever.
-	queryTimeout = 30 * time.Second
 	// tickEvery refreshes what depends on the clock: time left, running
 	// durations, proposals that expired.
 	tickEvery = 30 * time.Second
 )
-
-// Option changes how New builds the view.
-type Option func(*options)
-
-type options struct {
-	loc *time.Location
-	now func() time.Time
-	// do runs a function on the UI goroutine. It is fyne.Do; tests replace
-	// it with a queue they drain on their own goroutine.
-	do         func(func())
-	log        *slog.Logger
-	tick       time.Duration // 0: no periodic refresh (tests)
-	onProposed func(proposalID int64)
-}
-
-// WithLocation shows times in loc instead of the local time zone.
-func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
-
-// WithNow sets the clock for time left and durations (default time.Now).
-// Give it the App's clock, so the view and the store agree on expiry.
-func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithLogger sets where failures are logged (default slog.Default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithOnProposed is called on the UI goroutine after Remediate created a
-// proposal and selected it, so the shell can bring this view to the front.
-func WithOnProposed(fn func(proposalID int64)) Option {
-	return func(o *options) { o.onProposed = fn }
-}
 
 // View is the Approvals view. Build it with New on the UI goroutine;
 // Changed may be called from any goroutine.
@@ -80,11 +45,12 @@ type View struct {
 	a   *app.App
 	m   *remediation.Manager
 	win fyne.Window
-	opt options
+	viewkit.Base
+	// onProposed is told of a proposal Remediate made (SetOnProposed).
+	onProposed func(proposalID int64)
 
-	pending async.Tracker // background work not yet applied, so tests can wait for quiet
-	loads   atomic.Int64  // list loads, for tests
-	liveRun atomic.Int64  // the run whose output arrives by subscription, 0 if none
+	loads   atomic.Int64 // list loads, for tests
+	liveRun atomic.Int64 // the run whose output arrives by subscription, 0 if none
 
 	// curMu guards cur, the selection as the background goroutines see it.
 	curMu sync.Mutex
@@ -111,7 +77,7 @@ type View struct {
 	runningEmpty *widget.Label
 	historyEmpty *widget.Label
 	info         *widget.Label
-	screen       *screen
+	pane         *detailPane
 	content      fyne.CanvasObject
 }
 
@@ -153,25 +119,22 @@ func (h historyItem) sel() selection {
 
 // New builds the Approvals view and starts loading. Call it on the UI
 // goroutine.
-func New(a *app.App, win fyne.Window, opts ...Option) *View {
-	v := &View{a: a, m: a.Remediation(), win: win,
-		opt: options{loc: time.Local, now: time.Now, do: fyne.Do, log: slog.Default(), tick: tickEvery}}
-	for _, o := range opts {
-		o(&v.opt)
-	}
+func New(a *app.App, win fyne.Window, opts ...viewkit.Option) *View {
+	v := &View{a: a, m: a.Remediation(), win: win}
+	v.Init(opts, viewkit.WithTick(tickEvery))
 	v.build()
 	v.reload()
-	if v.opt.tick > 0 {
+	if v.Opt.Tick > 0 {
 		// Time left moves on by itself; the view's context ends the ticker.
-		v.pending.Go(func(ctx context.Context) {
-			t := time.NewTicker(v.opt.tick)
+		v.Pending.Go(func(ctx context.Context) {
+			t := time.NewTicker(v.Opt.Tick)
 			defer t.Stop()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					v.post(v.reload)
+					v.Post(v.reload)
 				}
 			}
 		})
@@ -181,10 +144,6 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
-
-// Stop ends the view's context and waits for its goroutines: the shell
-// calls it before the window goes for good.
-func (v *View) Stop() { v.pending.Stop() }
 
 // Shown brings the view up to date when its tab comes to the front (time
 // left has moved on). UI goroutine.
@@ -196,7 +155,7 @@ func (v *View) Shown() { v.reload() }
 func (v *View) Changed(c app.Change) {
 	switch c.Kind {
 	case app.ProposalChanged, app.RunChanged:
-		ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
+		ctx, cancel := v.Query()
 		defer cancel()
 		l, err := v.load(ctx)
 		cur := v.current()
@@ -205,7 +164,7 @@ func (v *View) Changed(c app.Change) {
 		if cur.kind != selNone {
 			d, derr = v.loadDetail(ctx, cur)
 		}
-		v.post(func() {
+		v.Post(func() {
 			v.applyLists(l, err)
 			if cur.kind != selNone && cur == v.sel {
 				v.applyDetail(d, derr)
@@ -216,24 +175,15 @@ func (v *View) Changed(c app.Change) {
 		if cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID {
 			return // not shown, or its output arrives by subscription
 		}
-		ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
+		ctx, cancel := v.Query()
 		defer cancel()
 		d, err := v.loadDetail(ctx, cur)
-		v.post(func() {
+		v.Post(func() {
 			if cur == v.sel {
 				v.applyDetail(d, err)
 			}
 		})
 	}
-}
-
-// post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
-
-// background runs work off the UI goroutine and then the function it
-// returns (if any) on the UI goroutine.
-func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Background(v.opt.do, queryTimeout, work)
 }
 
 func (v *View) current() selection {
@@ -303,7 +253,7 @@ func active(state string) bool {
 
 // reload reads the lists again. UI goroutine.
 func (v *View) reload() {
-	v.background(func(ctx context.Context) func() {
+	v.Background(func(ctx context.Context) func() {
 		l, err := v.load(ctx)
 		return func() { v.applyLists(l, err) }
 	})
@@ -313,7 +263,7 @@ func (v *View) reload() {
 // proposal or run. UI goroutine.
 func (v *View) applyLists(l lists, err error) {
 	if err != nil {
-		v.opt.log.Warn("approvals view: load failed", "err", err)
+		v.Opt.Log.Warn("approvals view: load failed", "err", err)
 		v.loadErr = err
 		v.updateInfo()
 		return
@@ -328,7 +278,7 @@ func (v *View) applyLists(l lists, err error) {
 	v.runningList.Refresh()
 	v.historyList.Refresh()
 	v.restoreSelection()
-	v.screen.tick()
+	v.pane.tick()
 	v.updateInfo()
 }
 
@@ -405,14 +355,14 @@ func (v *View) selectRun(id int64) { v.show(selection{selRun, id}) }
 // goroutine.
 func (v *View) show(s selection) {
 	if s != v.sel {
-		v.screen.clearError()
+		v.pane.clearError()
 		if v.sub != nil && s != (selection{selRun, v.sub.runID}) {
 			v.unfollow()
 		}
 	}
 	v.setSel(s)
 	v.restoreSelection()
-	v.background(func(ctx context.Context) func() {
+	v.Background(func(ctx context.Context) func() {
 		d, err := v.loadDetail(ctx, s)
 		return func() {
 			if s == v.sel {
@@ -452,114 +402,34 @@ func (v *View) loadDetail(ctx context.Context, s selection) (detail, error) {
 // applyDetail shows a loaded selection. UI goroutine.
 func (v *View) applyDetail(d detail, err error) {
 	if err != nil {
-		v.opt.log.Warn("approvals view: load failed", "err", err)
-		v.screen.showLoadError(err)
+		v.Opt.Log.Warn("approvals view: load failed", "err", err)
+		v.pane.showLoadError(err)
 		return
 	}
 	if d.run == nil {
-		v.screen.showProposal(d.prop)
+		v.pane.showProposal(d.prop)
 		return
 	}
-	v.screen.showRun(*d.run, d.prop)
+	v.pane.showRun(*d.run, d.prop)
 	v.follow(*d.run)
-}
-
-// liveSub is the subscription to the output of the run shown, while this
-// process runs it.
-type liveSub struct {
-	runID  int64
-	cancel func()
-	mu     sync.Mutex // guards out between the reader goroutine and the UI
-	out    []byte
-	queued atomic.Bool // a flush to the UI is posted and not yet run
-}
-
-// follow subscribes to the output of the shown run once it is running. A
-// run executed by this process streams it; for one executed by another
-// process the channel closes at once, and RunOutput changes re-read it
-// instead. UI goroutine.
-func (v *View) follow(r store.Run) {
-	if v.sub != nil && v.sub.runID == r.ID {
-		return // already following it (or it is not ours to follow)
-	}
-	if r.State != store.StateRunning && r.State != store.StateCancelling {
-		return // queued: follow once it starts; ended: nothing to follow
-	}
-	v.unfollow()
-	ch, cancel := v.m.Subscribe(r.ID)
-	s := &liveSub{runID: r.ID, cancel: cancel}
-	v.sub = s
-	v.liveRun.Store(r.ID)
-	v.pending.Go(func(ctx context.Context) {
-		got := false
-		for open := true; open; {
-			select {
-			case <-ctx.Done():
-				cancel() // the view is going: stop following
-				return
-			case chunk, ok := <-ch:
-				if open = ok; !ok {
-					break
-				}
-				got = true
-				s.mu.Lock()
-				s.out = append(s.out, chunk...)
-				s.mu.Unlock()
-				if s.queued.CompareAndSwap(false, true) {
-					v.post(func() { v.flushLive(s) })
-				}
-			}
-		}
-		v.post(func() {
-			if v.sub != s {
-				return
-			}
-			v.liveRun.CompareAndSwap(r.ID, 0)
-			if got && v.sel == (selection{selRun, r.ID}) {
-				// Ended here: its final state and output are stored now.
-				v.show(v.sel)
-			}
-		})
-	})
-}
-
-// flushLive shows the output received so far. UI goroutine.
-func (v *View) flushLive(s *liveSub) {
-	s.queued.Store(false)
-	if v.sub != s || v.sel != (selection{selRun, s.runID}) {
-		return
-	}
-	s.mu.Lock()
-	out := append([]byte(nil), s.out...)
-	s.mu.Unlock()
-	v.screen.setOutput(out, s.runID)
-}
-
-// unfollow stops the subscription, if any. UI goroutine.
-func (v *View) unfollow() {
-	if v.sub != nil {
-		v.sub.cancel()
-	}
-	v.sub = nil
-	v.liveRun.Store(0)
 }
 
 // build creates the widgets. UI goroutine.
 func (v *View) build() {
-	v.screen = newScreen(v)
+	v.pane = newDetailPane(v)
 	v.pendingList = widget.NewList(func() int { return len(v.lists.pending) }, newRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		if i < len(v.lists.pending) {
-			setRow(o, pendingRow(v.lists.pending[i], v.opt.now()))
+			setRow(o, pendingRow(v.lists.pending[i], v.Opt.Now()))
 		}
 	})
 	v.runningList = widget.NewList(func() int { return len(v.lists.running) }, newRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		if i < len(v.lists.running) {
-			setRow(o, runningRow(v.lists.running[i], v.opt.now(), v.opt.loc))
+			setRow(o, runningRow(v.lists.running[i], v.Opt.Now(), v.Opt.Loc))
 		}
 	})
 	v.historyList = widget.NewList(func() int { return len(v.lists.history) }, newRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		if i < len(v.lists.history) {
-			setRow(o, historyRow(v.lists.history[i], v.opt.loc))
+			setRow(o, historyRow(v.lists.history[i], v.Opt.Loc))
 		}
 	})
 	v.pendingList.OnSelected = func(i widget.ListItemID) {
@@ -610,71 +480,12 @@ func (v *View) build() {
 	v.info = widget.NewLabel("")
 	v.info.Wrapping = fyne.TextWrapWord
 	v.updateInfo()
-	split := container.NewHSplit(left, v.screen.root)
+	split := container.NewHSplit(left, v.pane.root)
 	split.Offset = 0.36
 	v.content = container.NewBorder(nil, v.info, nil, nil, split)
 }
 
-// row is the text of one list row: a bold headline and a detail line.
-type row struct{ head, sub string }
-
-func newRow() fyne.CanvasObject {
-	head := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	head.Truncation = fyne.TextTruncateEllipsis
-	sub := widget.NewLabel("")
-	sub.Truncation = fyne.TextTruncateEllipsis
-	return container.NewVBox(head, sub)
-}
-
-func setRow(o fyne.CanvasObject, r row) {
-	c := o.(*fyne.Container)
-	c.Objects[0].(*widget.Label).SetText(r.head)
-	c.Objects[1].(*widget.Label).SetText(r.sub)
-}
-
-func pendingRow(p store.Proposal, now time.Time) row {
-	sub := events.Title(p.Event)
-	if snap := snapshotOf(p); snap != "" {
-		sub += " · " + snap
-	}
-	if p.Manual {
-		sub += " · by hand"
-	}
-	return row{head: oneLine(p.Rule) + " · " + timeLeft(p.ExpiresAt.Sub(now)), sub: sub}
-}
-
-func runningRow(r store.Run, now time.Time, loc *time.Location) row {
-	head := "Run " + strconv.FormatInt(r.ID, 10) + " · " + oneLine(r.Rule) + " · " + stateLabel(r.State)
-	if !r.StartedAt.IsZero() {
-		head += " " + elapsed(r.Duration(now))
-	}
-	return row{head: head, sub: "approved by " + oneLine(r.ApprovedBy) + " at " + r.ApprovedAt.In(loc).Format(timeLayout)}
-}
-
-func historyRow(h historyItem, loc *time.Location) row {
-	if r := h.run; r != nil {
-		sub := h.at.In(loc).Format(timeLayout)
-		if !r.StartedAt.IsZero() {
-			sub += " · took " + elapsed(r.Duration(r.EndedAt))
-		}
-		sub += " · approved by " + oneLine(r.ApprovedBy)
-		return row{head: "Run " + strconv.FormatInt(r.ID, 10) + " · " + oneLine(r.Rule) + " · " + runOutcome(*r), sub: sub}
-	}
-	p := h.prop
-	sub := h.at.In(loc).Format(timeLayout)
-	if p.DecidedBy != "" {
-		sub += " · by " + oneLine(p.DecidedBy)
-	}
-	if p.Comment != "" {
-		sub += ": " + oneLine(p.Comment)
-	}
-	return row{head: "Proposal " + strconv.FormatInt(p.ID, 10) + " · " + oneLine(p.Rule) + " · " + stateLabel(p.State), sub: sub}
-}
-
-// snapshotOf names the proposal's snapshot for a one-line row.
-func snapshotOf(p store.Proposal) string {
-	if p.Event.SnapshotName != "" {
-		return oneLine(p.Event.SnapshotName)
-	}
-	return oneLine(p.Event.SnapshotID)
-}
+// SetOnProposed sets what is called on the UI goroutine after Remediate
+// created a proposal and selected it, so the shell can bring this view to
+// the front.
+func (v *View) SetOnProposed(fn func(proposalID int64)) { v.onProposed = fn }

@@ -19,6 +19,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -48,7 +49,7 @@ func TestApprovalScreenShowsWhatWillRun(t *testing.T) {
 		t.Fatalf("proposals = %v, want one", ids)
 	}
 	clk.Add(50 * time.Minute)
-	v, w, q := newView(t, a, WithNow(clk.Now), WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithNow(clk.Now), viewkit.WithLocation(time.UTC))
 
 	if len(v.lists.pending) != 1 {
 		t.Fatalf("pending = %d, want 1", len(v.lists.pending))
@@ -62,7 +63,7 @@ func TestApprovalScreenShowsWhatWillRun(t *testing.T) {
 
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	s := v.screen
+	s := v.pane
 	if !s.propRoot.Visible() {
 		t.Fatalf("approval screen not shown")
 	}
@@ -114,7 +115,7 @@ func TestApproveRunsIt(t *testing.T) {
 touch "$1"`)
 	setRules(t, a, remediation.Rule{Name: "fix-discovery", Enabled: true, Match: matchFailed,
 		Command: []string{prog, marker}, Workdir: t.TempDir()})
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	pump(t, a, v)
 
 	// A real signed webhook creates the proposal.
@@ -130,18 +131,18 @@ touch "$1"`)
 	}
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	if !uitest.HasLabel(v.screen.propRoot, marker) {
+	if !uitest.HasLabel(v.pane.propRoot, marker) {
 		t.Fatalf("approval screen does not show the argument %q", marker)
 	}
 
 	// A double click: the second tap finds the button disabled.
-	test.Tap(v.screen.approve)
-	if !v.screen.approve.Disabled() {
+	test.Tap(v.pane.approve)
+	if !v.pane.approve.Disabled() {
 		t.Errorf("Approve & run still enabled while the approval is in flight")
 	}
-	test.Tap(v.screen.approve)
+	test.Tap(v.pane.approve)
 	eventually(t, v, q, "the run to succeed", func() bool {
-		return v.sel.kind == selRun && v.screen.run.State == store.StateSucceeded
+		return v.sel.kind == selRun && v.pane.run.State == store.StateSucceeded
 	})
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("the program did not run: %v", err)
@@ -150,11 +151,11 @@ touch "$1"`)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs = %d (%v), want exactly 1 after a double click", len(runs), err)
 	}
-	if !strings.Contains(v.screen.output.Text, "fixing "+snapA) {
-		t.Errorf("output = %q, want the program's line", v.screen.output.Text)
+	if !strings.Contains(v.pane.output.Text, "fixing "+snapA) {
+		t.Errorf("output = %q, want the program's line", v.pane.output.Text)
 	}
-	if !strings.Contains(v.screen.rFacts.Text, "Exit code: 0") {
-		t.Errorf("facts = %q, want exit code 0", v.screen.rFacts.Text)
+	if !strings.Contains(v.pane.rFacts.Text, "Exit code: 0") {
+		t.Errorf("facts = %q, want exit code 0", v.pane.rFacts.Text)
 	}
 	eventually(t, v, q, "the run in the history", func() bool {
 		return len(v.lists.pending) == 0 && len(v.lists.running) == 0 && len(v.lists.history) == 1
@@ -171,17 +172,17 @@ func TestRejectDoesNotRun(t *testing.T) {
 	setRules(t, a, remediation.Rule{Name: "fix-discovery", Enabled: true, Match: matchFailed,
 		Command: []string{script(t, `touch "$1"`), marker}, Workdir: t.TempDir()})
 	_, ids := storeEvent(t, a, failedDiscovery, base)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	pump(t, a, v)
 	v.pendingList.Select(0)
 	settle(t, v, q)
 
-	test.Tap(v.screen.reject)
+	test.Tap(v.pane.reject)
 	dlg := w.Canvas().Overlays().Top()
-	if dlg == nil || v.screen.comment == nil {
+	if dlg == nil || v.pane.comment == nil {
 		t.Fatalf("Reject… opened no dialog")
 	}
-	test.Type(v.screen.comment, "not during business hours")
+	test.Type(v.pane.comment, "not during business hours")
 	test.Tap(uitest.Button(t, dlg, "Reject"))
 	eventually(t, v, q, "the rejection in the history", func() bool {
 		return len(v.lists.pending) == 0 && len(v.lists.history) == 1
@@ -194,11 +195,11 @@ func TestRejectDoesNotRun(t *testing.T) {
 	if p.State != store.StateRejected || p.Comment != "not during business hours" || p.DecidedBy == "" {
 		t.Errorf("proposal = state %q comment %q by %q; want rejected with the comment", p.State, p.Comment, p.DecidedBy)
 	}
-	if !strings.Contains(v.screen.pState.Text, "Rejected by "+p.DecidedBy) ||
-		!strings.Contains(v.screen.pState.Text, "Comment: not during business hours") {
-		t.Errorf("screen state = %q", v.screen.pState.Text)
+	if !strings.Contains(v.pane.pState.Text, "Rejected by "+p.DecidedBy) ||
+		!strings.Contains(v.pane.pState.Text, "Comment: not during business hours") {
+		t.Errorf("screen state = %q", v.pane.pState.Text)
 	}
-	if v.screen.approve.Visible() || v.screen.reject.Visible() {
+	if v.pane.approve.Visible() || v.pane.reject.Visible() {
 		t.Errorf("decision buttons still shown for a rejected proposal")
 	}
 	if !uitest.ContainsLabel(w.Content(), "Proposal 1 · fix-discovery · rejected") {
@@ -222,21 +223,21 @@ func TestExpiredProposalCannotBeApproved(t *testing.T) {
 	setRules(t, a, remediation.Rule{Name: "fix-discovery", Enabled: true, Match: matchFailed,
 		Command: []string{"/bin/true"}, Expires: time.Hour})
 	storeEvent(t, a, failedDiscovery, base)
-	v, _, q := newView(t, a, WithNow(clk.Now), WithLocation(time.UTC))
+	v, _, q := newView(t, a, viewkit.WithNow(clk.Now), viewkit.WithLocation(time.UTC))
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	if v.screen.approve.Disabled() {
+	if v.pane.approve.Disabled() {
 		t.Fatalf("Approve disabled before expiry")
 	}
 
 	// The screen was open while the hour passed; the store still refuses.
 	clk.Add(61 * time.Minute)
-	test.Tap(v.screen.approve)
+	test.Tap(v.pane.approve)
 	settle(t, v, q)
-	if !v.screen.pErr.Visible() || !strings.Contains(v.screen.pErr.Text, "expired") {
-		t.Errorf("error = %q (visible %v), want the expiry", v.screen.pErr.Text, v.screen.pErr.Visible())
+	if !v.pane.pErr.Visible() || !strings.Contains(v.pane.pErr.Text, "expired") {
+		t.Errorf("error = %q (visible %v), want the expiry", v.pane.pErr.Text, v.pane.pErr.Visible())
 	}
-	if !v.screen.approve.Disabled() {
+	if !v.pane.approve.Disabled() {
 		t.Errorf("Approve enabled again after an expiry refusal")
 	}
 	runs, err := a.Remediation().Runs(context.Background(), 0)
@@ -255,35 +256,35 @@ func TestCancelStopsARunningSleep(t *testing.T) {
 	setRules(t, a, remediation.Rule{Name: "slow", Enabled: true, Match: matchFailed,
 		Command: []string{script(t, "echo started\nsleep 30\necho finished")}, Workdir: t.TempDir()})
 	storeEvent(t, a, failedDiscovery, base)
-	v, _, q := newView(t, a, WithLocation(time.UTC))
+	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	pump(t, a, v)
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	test.Tap(v.screen.approve)
+	test.Tap(v.pane.approve)
 
 	// Live output arrives while it runs, through the subscription.
 	eventually(t, v, q, "live output of the running run", func() bool {
-		return v.screen.run.State == store.StateRunning && strings.Contains(v.screen.output.Text, "started")
+		return v.pane.run.State == store.StateRunning && strings.Contains(v.pane.output.Text, "started")
 	})
-	if v.liveRun.Load() != v.screen.run.ID {
+	if v.liveRun.Load() != v.pane.run.ID {
 		t.Errorf("the running run's output is not followed by subscription")
 	}
-	if len(v.lists.running) != 1 || !v.screen.cancel.Visible() || v.screen.cancel.Disabled() {
-		t.Fatalf("running = %d, cancel visible %v disabled %v", len(v.lists.running), v.screen.cancel.Visible(), v.screen.cancel.Disabled())
+	if len(v.lists.running) != 1 || !v.pane.cancel.Visible() || v.pane.cancel.Disabled() {
+		t.Fatalf("running = %d, cancel visible %v disabled %v", len(v.lists.running), v.pane.cancel.Visible(), v.pane.cancel.Disabled())
 	}
 	started := time.Now()
-	test.Tap(v.screen.cancel)
+	test.Tap(v.pane.cancel)
 	eventually(t, v, q, "the run to be cancelled", func() bool {
-		return v.screen.run.State == store.StateCancelled
+		return v.pane.run.State == store.StateCancelled
 	})
 	if d := time.Since(started); d > 20*time.Second {
 		t.Errorf("cancel took %v; the sleep was not stopped", d)
 	}
-	r, err := a.Remediation().Run(context.Background(), v.screen.run.ID)
+	r, err := a.Remediation().Run(context.Background(), v.pane.run.ID)
 	if err != nil || r.State != store.StateCancelled || strings.Contains(string(r.Output), "finished") {
 		t.Errorf("stored run = %q output %q (%v), want cancelled before it finished", r.State, r.Output, err)
 	}
-	if v.screen.cancel.Visible() {
+	if v.pane.cancel.Visible() {
 		t.Errorf("Cancel still shown for an ended run")
 	}
 }
@@ -298,7 +299,7 @@ func TestHistoryShowsExitCodeAndOutput(t *testing.T) {
 	if _, err := a.Remediation().Approve(context.Background(), ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	pump(t, a, v)
 	eventually(t, v, q, "the run in the history", func() bool {
 		return len(v.lists.history) == 1 && v.lists.history[0].run != nil
@@ -308,7 +309,7 @@ func TestHistoryShowsExitCodeAndOutput(t *testing.T) {
 	}
 	v.historyList.Select(0)
 	settle(t, v, q)
-	s := v.screen
+	s := v.pane
 	for _, want := range []string{"State: failed", "Exit code: 3", "Approved by ", "Duration: "} {
 		if !strings.Contains(s.rFacts.Text, want) {
 			t.Errorf("facts lack %q:\n%s", want, s.rFacts.Text)
@@ -339,7 +340,8 @@ func TestRemediateCreatesAManualProposal(t *testing.T) {
 	}
 	badEvent, _ := storeEvent(t, a, send.Payload{SnapshotID: "$(touch pwned)", Time: base}, base)
 	var proposed []int64
-	v, w, q := newView(t, a, WithLocation(time.UTC), WithOnProposed(func(id int64) { proposed = append(proposed, id) }))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	v.SetOnProposed(func(id int64) { proposed = append(proposed, id) })
 
 	// An unsafe snapshot id: the dialog says why, and offers no Propose.
 	v.Remediate(badEvent)
@@ -380,9 +382,9 @@ func TestRemediateCreatesAManualProposal(t *testing.T) {
 	if !p.Manual || p.Rule != "collect" || p.EventID != okEvent || strings.Join(p.Argv, " ") != "/usr/local/bin/collect.sh --event 1" {
 		t.Errorf("proposal = %+v, want a manual proposal of collect for event %d", p, okEvent)
 	}
-	if v.sel != (selection{selProposal, p.ID}) || !v.screen.propRoot.Visible() ||
-		v.screen.pTitle.Text != "Proposal 1: rule collect (proposed by hand)" {
-		t.Errorf("selection = %+v, title %q; want the new proposal on the approval screen", v.sel, v.screen.pTitle.Text)
+	if v.sel != (selection{selProposal, p.ID}) || !v.pane.propRoot.Visible() ||
+		v.pane.pTitle.Text != "Proposal 1: rule collect (proposed by hand)" {
+		t.Errorf("selection = %+v, title %q; want the new proposal on the approval screen", v.sel, v.pane.pTitle.Text)
 	}
 	if len(proposed) != 1 || proposed[0] != p.ID {
 		t.Errorf("onProposed called with %v, want [%d]", proposed, p.ID)
@@ -401,7 +403,7 @@ func TestChangedFollowsOtherDeciders(t *testing.T) {
 	a := newApp(t, appConfig{})
 	setRules(t, a, remediation.Rule{Name: "fix-discovery", Enabled: true, Match: matchFailed,
 		Command: []string{"/bin/true"}})
-	v, _, q := newView(t, a, WithLocation(time.UTC))
+	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	if len(v.lists.pending) != 0 {
 		t.Fatalf("pending before any event")
 	}
@@ -422,7 +424,7 @@ func TestChangedFollowsOtherDeciders(t *testing.T) {
 	}
 	v.Changed(app.Change{Kind: app.ProposalChanged, ID: ids[0]})
 	settle(t, v, q)
-	s := v.screen
+	s := v.pane
 	if s.approve.Visible() || !s.toRun.Visible() || !strings.Contains(s.pState.Text, "Approved by ") {
 		t.Errorf("after a foreign approval: approve visible %v, show-run visible %v, state %q",
 			s.approve.Visible(), s.toRun.Visible(), s.pState.Text)
@@ -454,7 +456,7 @@ func TestGoldenApprovalScreen(t *testing.T) {
 	storeEvent(t, a, send.Payload{Type: "intent-verification", SnapshotID: snapA, Time: base.Add(2 * time.Minute)}, base.Add(2*time.Minute))
 	clk.Add(50 * time.Minute)
 	cet := time.FixedZone("CET", 3600)
-	v, w, q := newView(t, a, WithNow(clk.Now), WithLocation(cet))
+	v, w, q := newView(t, a, viewkit.WithNow(clk.Now), viewkit.WithLocation(cet))
 	v.pendingList.Select(0)
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "approval_screen.xml", w.Canvas())
@@ -481,10 +483,10 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 		defer cancel()
 		here.Shutdown(ctx)
 	})
-	v, _, q := newView(t, here, WithLocation(time.UTC))
+	v, _, q := newView(t, here, viewkit.WithLocation(time.UTC))
 	v.pendingList.Select(0)
 	settle(t, v, q)
-	test.Tap(v.screen.approve)
+	test.Tap(v.pane.approve)
 	settle(t, v, q)
 	runID := v.sel.id
 	if v.sel.kind != selRun {
@@ -495,20 +497,20 @@ func TestOutputOfARunInAnotherProcess(t *testing.T) {
 	eventually(t, v, q, "the other process's output", func() bool {
 		v.Changed(app.Change{Kind: app.RunChanged, ID: runID})
 		v.Changed(app.Change{Kind: app.RunOutput, ID: runID})
-		return strings.Contains(v.screen.output.Text, "first")
+		return strings.Contains(v.pane.output.Text, "first")
 	})
 	if v.liveRun.Load() != 0 {
 		t.Errorf("a run of another process is marked as streamed here")
 	}
-	if v.screen.run.State != store.StateRunning {
-		t.Errorf("state = %q, want running", v.screen.run.State)
+	if v.pane.run.State != store.StateRunning {
+		t.Errorf("state = %q, want running", v.pane.run.State)
 	}
 	if err := here.Remediation().Cancel(runID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, v, q, "the cancel to reach the other process", func() bool {
 		v.Changed(app.Change{Kind: app.RunChanged, ID: runID})
-		return v.screen.run.State == store.StateCancelled
+		return v.pane.run.State == store.StateCancelled
 	})
 }
 
@@ -531,7 +533,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("proposals = %v, want two", ids)
 	}
-	v, w, q := newView(t, a, WithNow(clk.Now), WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithNow(clk.Now), viewkit.WithLocation(time.UTC))
 	w.SetContent(uitest.InShell("Approvals", theme.ConfirmIcon(), v.Content()))
 	w.Resize(uitest.MainWindow)
 	v.pendingList.Select(0)

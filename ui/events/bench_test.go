@@ -9,7 +9,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/pagedtable"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // BenchmarkFirstPage100k measures what the engineer waits for on a database
@@ -29,12 +31,12 @@ func BenchmarkFirstPage100k(b *testing.B) {
 		for b.Loop() {
 			q := make(uitest.Queue, 64)
 			w := test.NewWindow(widget.NewLabel(""))
-			v := New(a, w, withQueue(q), WithLocation(time.UTC))
+			v := New(a, w, withQueue(q), viewkit.WithLocation(time.UTC))
 			w.SetContent(v.Content())
 			w.Resize(fyne.NewSize(1400, 800))
 			settle(b, v, q)
-			if len(v.rows) != pageSize {
-				b.Fatalf("loaded %d rows, want %d", len(v.rows), pageSize)
+			if len(v.tbl.Rows) != pagedtable.PageSize {
+				b.Fatalf("loaded %d rows, want %d", len(v.tbl.Rows), pagedtable.PageSize)
 			}
 			w.Close()
 		}
@@ -45,7 +47,7 @@ func BenchmarkFirstPage100k(b *testing.B) {
 		f    store.EventFilter
 		want int
 	}{
-		{name: "filter-status", f: store.EventFilter{Status: "failed"}, want: pageSize},
+		{name: "filter-status", f: store.EventFilter{Status: "failed"}, want: pagedtable.PageSize},
 		{name: "search-rare-id", f: store.EventFilter{Search: "snap-000007"}, want: 1},
 	}
 	for _, c := range filters {
@@ -53,7 +55,7 @@ func BenchmarkFirstPage100k(b *testing.B) {
 			q := make(uitest.Queue, 64)
 			w := test.NewWindow(widget.NewLabel(""))
 			defer w.Close()
-			v := New(a, w, withQueue(q), WithLocation(time.UTC))
+			v := New(a, w, withQueue(q), viewkit.WithLocation(time.UTC))
 			w.SetContent(v.Content())
 			w.Resize(fyne.NewSize(1400, 800))
 			settle(b, v, q)
@@ -62,8 +64,8 @@ func BenchmarkFirstPage100k(b *testing.B) {
 				v.reload()
 				settle(b, v, q)
 			}
-			if len(v.rows) != c.want {
-				b.Fatalf("loaded %d rows, want %d", len(v.rows), c.want)
+			if len(v.tbl.Rows) != c.want {
+				b.Fatalf("loaded %d rows, want %d", len(v.tbl.Rows), c.want)
 			}
 		})
 	}

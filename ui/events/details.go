@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // maxRawJSON bounds the raw body shown: a label laying out megabytes of text
@@ -44,12 +45,9 @@ type details struct {
 func newDetails(onRelated func(id int64), onRemediate func()) *details {
 	d := &details{onRelated: onRelated}
 	d.placeholder = widget.NewLabel("Select an event to see its details.")
-	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	d.title.Wrapping = fyne.TextWrapWord
-	d.summary = widget.NewLabel("")
-	d.summary.Wrapping = fyne.TextWrapWord
-	d.facts = widget.NewLabel("")
-	d.facts.Wrapping = fyne.TextWrapWord
+	d.title = viewkit.Heading("")
+	d.summary = viewkit.Wrapped("")
+	d.facts = viewkit.Wrapped("")
 	d.facts.Selectable = true
 	d.relatedTitle = widget.NewLabelWithStyle("Events of this snapshot", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.related = container.NewVBox()

@@ -13,6 +13,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/listener"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 const secret = uitest.Secret
@@ -25,23 +26,21 @@ func newApp(tb testing.TB, listen bool) *app.App {
 	return uitest.NewApp(tb, uitest.AppOptions{Start: listen, Secret: secret, KeepAll: true})
 }
 
-func withQueue(q uitest.Queue) Option {
-	return func(o *options) { o.do = q.Do }
-}
+func withQueue(q uitest.Queue) viewkit.Option { return viewkit.WithDo(q.Do) }
 
 // settle runs posted work until the view has nothing in flight.
 func settle(tb testing.TB, v *View, q uitest.Queue) {
 	tb.Helper()
-	uitest.Settle(tb, q, &v.pending)
+	uitest.Settle(tb, q, &v.Pending)
 }
 
 // newView builds the view in a test window of a fixed size.
-func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uitest.Queue) {
+func newView(tb testing.TB, a *app.App, opts ...viewkit.Option) (*View, fyne.Window, uitest.Queue) {
 	tb.Helper()
 	q := make(uitest.Queue, 64)
 	var v *View
 	w := uitest.Show(tb, func(w fyne.Window) fyne.CanvasObject {
-		v = New(a, w, append([]Option{withQueue(q)}, opts...)...)
+		v = New(a, w, append([]viewkit.Option{withQueue(q)}, opts...)...)
 		return v.Content()
 	}, fyne.NewSize(1400, 800))
 	settle(tb, v, q)
@@ -102,8 +101,8 @@ func bulkInsert(tb testing.TB, a *app.App, n int) {
 
 // rowIDs lists the loaded rows' ids, newest first.
 func rowIDs(v *View) []int64 {
-	ids := make([]int64, len(v.rows))
-	for i, r := range v.rows {
+	ids := make([]int64, len(v.tbl.Rows))
+	for i, r := range v.tbl.Rows {
 		ids[i] = r.ID
 	}
 	return ids

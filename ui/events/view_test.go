@@ -18,7 +18,9 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/pagedtable"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -53,7 +55,7 @@ func sampleApp(tb testing.TB) *app.App {
 func TestRowsAppear(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
-	v, w, _ := newView(t, a, WithLocation(time.UTC))
+	v, w, _ := newView(t, a, viewkit.WithLocation(time.UTC))
 
 	if got, want := rowIDs(v), []int64{5, 4, 3, 2, 1}; !slices.Equal(got, want) {
 		t.Fatalf("rows = %v, want %v (newest first)", got, want)
@@ -91,7 +93,7 @@ func TestFiltersNarrow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, w, q := newView(t, a, WithLocation(time.UTC))
+			v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 			before := v.queries.Load()
 			if tt.status != "" {
 				v.statusSel.SetSelected(tt.status)
@@ -128,7 +130,7 @@ func TestFiltersNarrow(t *testing.T) {
 // rowOf returns the table row showing event id.
 func rowOf(t *testing.T, v *View, id int64) int {
 	t.Helper()
-	for i, r := range v.rows {
+	for i, r := range v.tbl.Rows {
 		if r.ID == id {
 			return i
 		}
@@ -140,12 +142,12 @@ func rowOf(t *testing.T, v *View, id int64) int {
 func TestSelectShowsDetails(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	if !uitest.ContainsLabel(w.Content(), "Select an event to see its details.") {
 		t.Errorf("no placeholder before selection")
 	}
 
-	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
 	settle(t, v, q)
 
 	d := v.details
@@ -197,12 +199,12 @@ func TestSelectShowsDetails(t *testing.T) {
 	if got, want := d.title.Text, "Intent verification calculate completed"; got != want {
 		t.Errorf("after tapping the related event, title = %q, want %q", got, want)
 	}
-	if v.selectedID != 3 || v.selectedRow != rowOf(t, v, 3) {
-		t.Errorf("selected event %d row %d, want event 3 row %d", v.selectedID, v.selectedRow, rowOf(t, v, 3))
+	if row, _ := v.tbl.SelectedCell(); v.tbl.SelectedID() != 3 || row != rowOf(t, v, 3) {
+		t.Errorf("selected event %d row %d, want event 3 row %d", v.tbl.SelectedID(), row, rowOf(t, v, 3))
 	}
 
 	// An event alone in its snapshot has no related list.
-	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
 	settle(t, v, q)
 	if d.related.Visible() || d.relatedTitle.Visible() {
 		t.Errorf("related list shown for an event alone in its snapshot")
@@ -215,8 +217,8 @@ func TestSelectShowsDetails(t *testing.T) {
 func TestDuplicateUpdatesRowAndDetails(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
-	v, _, q := newView(t, a, WithLocation(time.UTC))
-	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
+	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
 	settle(t, v, q)
 
 	again := samples(t)[3]
@@ -227,7 +229,7 @@ func TestDuplicateUpdatesRowAndDetails(t *testing.T) {
 	}
 	v.Changed(app.Change{Kind: app.EventDuplicate, ID: 4})
 	settle(t, v, q)
-	if got := v.rows[rowOf(t, v, 4)].Duplicates; got != 1 {
+	if got := v.tbl.Rows[rowOf(t, v, 4)].Duplicates; got != 1 {
 		t.Errorf("row duplicates = %d, want 1", got)
 	}
 	if !strings.Contains(v.details.facts.Text, "Duplicates: 1 (last seen 2025-03-04 09:25:00)") {
@@ -239,8 +241,8 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, true)
 	first := insert(t, a, uitest.Delivery(t, send.Payload{SnapshotName: "before", Time: time.Now()}, time.Now()))
-	v, w, q := newView(t, a, WithLocation(time.UTC))
-	v.table.Select(widget.TableCellID{Row: 0, Col: 2})
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	v.tbl.Widget.Select(widget.TableCellID{Row: 0, Col: 2})
 	settle(t, v, q)
 
 	sub := a.Subscribe()
@@ -254,15 +256,15 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	v.Changed(c)
 	settle(t, v, q)
 
-	if len(v.rows) != 2 || v.rows[0].ID != c.ID || v.rows[0].SnapshotName != "live-1" {
+	if len(v.tbl.Rows) != 2 || v.tbl.Rows[0].ID != c.ID || v.tbl.Rows[0].SnapshotName != "live-1" {
 		t.Fatalf("rows = %+v, want the new event on top", rowIDs(v))
 	}
 	if !uitest.ContainsLabel(w.Content(), "live-1") {
 		t.Errorf("new event not drawn; labels: %q", uitest.Labels(w.Content()))
 	}
-	if v.selectedID != first || v.selectedRow != 1 || v.selectedCol != 2 {
+	if row, col := v.tbl.SelectedCell(); v.tbl.SelectedID() != first || row != 1 || col != 2 {
 		t.Errorf("selection = event %d row %d col %d, want event %d kept on row 1 col 2",
-			v.selectedID, v.selectedRow, v.selectedCol, first)
+			v.tbl.SelectedID(), row, col, first)
 	}
 	if !strings.Contains(v.details.title.Text, "Snapshot discover completed") {
 		t.Errorf("details changed to %q; they should stay on the selected event", v.details.title.Text)
@@ -282,8 +284,8 @@ func TestNewEventOverHTTPAppearsLive(t *testing.T) {
 	}
 	v.Changed(uitest.WaitChange(t, sub, app.EventDuplicate))
 	settle(t, v, q)
-	if v.rows[0].Duplicates != 1 {
-		t.Errorf("duplicates = %d, want 1", v.rows[0].Duplicates)
+	if v.tbl.Rows[0].Duplicates != 1 {
+		t.Errorf("duplicates = %d, want 1", v.tbl.Rows[0].Duplicates)
 	}
 }
 
@@ -291,17 +293,17 @@ func TestPagingLoadsOnDemand(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, false)
 	bulkInsert(t, a, 10_000)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 
 	if got := v.queries.Load(); got != 1 {
 		t.Fatalf("queries after opening = %d, want 1", got)
 	}
-	if len(v.rows) != pageSize || v.rows[0].ID != 10_000 {
-		t.Fatalf("loaded %d rows from id %d, want the newest page of %d", len(v.rows), v.rows[0].ID, pageSize)
+	if len(v.tbl.Rows) != pagedtable.PageSize || v.tbl.Rows[0].ID != 10_000 {
+		t.Fatalf("loaded %d rows from id %d, want the newest page of %d", len(v.tbl.Rows), v.tbl.Rows[0].ID, pagedtable.PageSize)
 	}
 	// Redrawing costs nothing: the table reads what is loaded.
 	for range 5 {
-		v.table.Refresh()
+		v.tbl.Widget.Refresh()
 		w.Canvas().Refresh(v.Content())
 	}
 	settle(t, v, q)
@@ -314,18 +316,18 @@ func TestPagingLoadsOnDemand(t *testing.T) {
 
 	// Scrolling to the bottom loads exactly the next page, each time.
 	for page := 2; page <= 4; page++ {
-		v.table.ScrollToBottom()
+		v.tbl.Widget.ScrollToBottom()
 		settle(t, v, q)
 		if got := v.queries.Load(); got != int64(page) {
 			t.Fatalf("queries after scroll %d = %d, want %d", page-1, got, page)
 		}
-		if len(v.rows) != page*pageSize {
-			t.Fatalf("rows after scroll %d = %d, want %d", page-1, len(v.rows), page*pageSize)
+		if len(v.tbl.Rows) != page*pagedtable.PageSize {
+			t.Fatalf("rows after scroll %d = %d, want %d", page-1, len(v.tbl.Rows), page*pagedtable.PageSize)
 		}
 	}
-	for i := 1; i < len(v.rows); i++ {
-		if v.rows[i].ID != v.rows[i-1].ID-1 {
-			t.Fatalf("row %d is event %d after %d: pages overlap or leave a gap", i, v.rows[i].ID, v.rows[i-1].ID)
+	for i := 1; i < len(v.tbl.Rows); i++ {
+		if v.tbl.Rows[i].ID != v.tbl.Rows[i-1].ID-1 {
+			t.Fatalf("row %d is event %d after %d: pages overlap or leave a gap", i, v.tbl.Rows[i].ID, v.tbl.Rows[i-1].ID)
 		}
 	}
 }
@@ -333,16 +335,16 @@ func TestPagingLoadsOnDemand(t *testing.T) {
 func TestPagingStopsAtTheEnd(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, false)
-	bulkInsert(t, a, pageSize+10)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
-	v.table.ScrollToBottom()
+	bulkInsert(t, a, pagedtable.PageSize+10)
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	v.tbl.Widget.ScrollToBottom()
 	settle(t, v, q)
-	if len(v.rows) != pageSize+10 || !v.exhausted {
-		t.Fatalf("rows = %d exhausted = %v, want %d and the end reached", len(v.rows), v.exhausted, pageSize+10)
+	if len(v.tbl.Rows) != pagedtable.PageSize+10 || !v.tbl.Exhausted {
+		t.Fatalf("rows = %d exhausted = %v, want %d and the end reached", len(v.tbl.Rows), v.tbl.Exhausted, pagedtable.PageSize+10)
 	}
 	n := v.queries.Load()
-	v.table.ScrollToBottom()
-	v.table.Refresh()
+	v.tbl.Widget.ScrollToBottom()
+	v.tbl.Widget.Refresh()
 	settle(t, v, q)
 	if v.queries.Load() != n {
 		t.Errorf("queried again after the last page")
@@ -355,7 +357,7 @@ func TestPagingStopsAtTheEnd(t *testing.T) {
 func TestRemediateButton(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
-	v, _, q := newView(t, a, WithLocation(time.UTC))
+	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	if v.details.remediate.Visible() {
 		t.Fatalf("Remediate shown without a hook")
 	}
@@ -364,7 +366,7 @@ func TestRemediateButton(t *testing.T) {
 	if v.details.remediate.Visible() {
 		t.Errorf("Remediate shown with no event selected")
 	}
-	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 4), Col: 0})
 	settle(t, v, q)
 	if !v.details.remediate.Visible() {
 		t.Fatalf("Remediate hidden for a selected event")
@@ -390,12 +392,12 @@ func (b *bufCloser) Close() error { b.closed = true; return nil }
 func TestExportWritesTheFilteredRows(t *testing.T) {
 	test.NewTempApp(t)
 	a := sampleApp(t)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	v.statusSel.SetSelected("completed")
 	settle(t, v, q)
 
 	var out bufCloser
-	v.export(&out, export.CSV, v.rows)
+	v.export(&out, export.CSV, v.tbl.Rows)
 	settle(t, v, q)
 	if !out.closed {
 		t.Errorf("export did not close the file")
@@ -406,7 +408,7 @@ func TestExportWritesTheFilteredRows(t *testing.T) {
 	}
 
 	var js bufCloser
-	v.export(&js, export.JSON, v.rows)
+	v.export(&js, export.JSON, v.tbl.Rows)
 	settle(t, v, q)
 	var got []map[string]any
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil || len(got) != 3 {
@@ -429,11 +431,11 @@ func TestUntrustedTextStaysPlain(t *testing.T) {
 	a := newApp(t, false)
 	name := "**bold** [link](http://x)\n# heading\u202e"
 	insert(t, a, uitest.Delivery(t, send.Payload{SnapshotName: name, Time: base}, base))
-	v, w, q := newView(t, a, WithLocation(time.UTC))
-	if got := cellText(v.rows[0], 4, time.UTC); got != "**bold** [link](http://x)\uFFFD# heading\uFFFD" {
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	if got := cellText(v.tbl.Rows[0], 4, time.UTC); got != "**bold** [link](http://x)\uFFFD# heading\uFFFD" {
 		t.Errorf("cell = %q, want the name on one line with controls replaced", got)
 	}
-	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: 0, Col: 0})
 	settle(t, v, q)
 	if !strings.Contains(v.details.raw.Text, `"name": "**bold** [link](http://x)\n# heading\u202e"`) {
 		t.Errorf("raw JSON altered: %q", v.details.raw.Text)
@@ -450,10 +452,10 @@ func TestGoldenMarkup(t *testing.T) {
 	again.ReceivedAt = base.Add(21 * time.Minute)
 	insert(t, a, again) // a duplicate, so the Dups column shows something
 	cet := time.FixedZone("CET", 3600)
-	v, w, q := newView(t, a, WithLocation(cet))
+	v, w, q := newView(t, a, viewkit.WithLocation(cet))
 	test.AssertRendersToMarkup(t, "events_list.xml", w.Canvas())
 
-	v.table.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "events_selected.xml", w.Canvas())
 }
@@ -466,7 +468,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	insert(t, a, uitest.Delivery(t, send.Payload{Type: "intent-verification", Status: "failed", SnapshotID: snapA,
 		SnapshotName: long, Requester: "snapshot:discover", Reason: strings.Repeat("nowhitespace", 20),
 		Time: base.Add(40 * time.Minute)}, base.Add(40*time.Minute)))
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	w.SetContent(uitest.InShell("Events", theme.ListIcon(), v.Content()))
 	w.Resize(uitest.MainWindow)
 
@@ -477,14 +479,14 @@ func TestFitsTheMainWindow(t *testing.T) {
 	}
 	for _, id := range []int64{0, 6, 2, 4} {
 		if id != 0 {
-			v.table.Select(widget.TableCellID{Row: rowOf(t, v, id), Col: 0})
+			v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, id), Col: 0})
 			settle(t, v, q)
 		}
 		room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
 			t.Errorf("event %d selected: the view needs %v, more than the window's %v", id, min, room)
 		}
-		if got := v.table.Size().Width; got < columnsWidth {
+		if got := v.tbl.Widget.Size().Width; got < columnsWidth {
 			t.Errorf("event %d selected: the table is %.0f wide, its columns need %.0f", id, got, columnsWidth)
 		}
 	}

@@ -55,38 +55,46 @@ func LikelyCause(rows []webhook.Rejection) string {
 	return text[best]
 }
 
+// cause is a kind of refusal: a key to count by and the sentence to show.
+type cause struct{ key, text string }
+
+// signatureCauses sorts a signature failure by its diagnostic hint; any
+// other hint means the secrets differ.
+var signatureCauses = map[string]cause{
+	listener.HintPreviousSecret:  {"previous", CausePreviousSecret},
+	listener.HintHeaderMissing:   {"missing", CauseHeaderMissing},
+	listener.HintTrailingNewline: {"newline", CauseTrailingNewline},
+	listener.HintUppercaseHex:    {"uppercase", CauseUppercaseHex},
+	listener.HintNotHex:          {"malformed", CauseMalformed},
+	listener.HintWrongLength:     {"malformed", CauseMalformed},
+}
+
+// reasonCauses sorts the other refusals by their reason.
+var reasonCauses = map[string]cause{
+	listener.ReasonStale:            {"stale", CauseStale},
+	listener.ReasonUnconfigured:     {"unconfigured", CauseUnconfigured},
+	listener.ReasonTooLarge:         {"large", CauseTooLarge},
+	listener.ReasonMethodNotAllowed: {"method", CauseMethod},
+}
+
 // classify sorts one refusal into a cause: a key to count by and the
 // sentence to show.
 func classify(r webhook.Rejection) (key, text string) {
 	switch r.Reason {
 	case listener.ReasonInvalidSignature:
-		switch r.Hint {
-		case listener.HintPreviousSecret:
-			return "previous", CausePreviousSecret
-		case listener.HintHeaderMissing:
-			return "missing", CauseHeaderMissing
-		case listener.HintTrailingNewline:
-			return "newline", CauseTrailingNewline
-		case listener.HintUppercaseHex:
-			return "uppercase", CauseUppercaseHex
-		case listener.HintNotHex, listener.HintWrongLength:
-			return "malformed", CauseMalformed
+		if c, ok := signatureCauses[r.Hint]; ok {
+			return c.key, c.text
 		}
 		return "mismatch", CauseSecretMismatch
-	case listener.ReasonStale:
-		return "stale", CauseStale
-	case listener.ReasonUnconfigured:
-		return "unconfigured", CauseUnconfigured
-	case listener.ReasonTooLarge:
-		return "large", CauseTooLarge
-	case listener.ReasonMethodNotAllowed:
-		return "method", CauseMethod
 	case listener.ReasonInvalidPayload:
 		detail := "the payload is invalid"
 		if r.Hint != "" {
 			detail = oneLine(r.Hint)
 		}
 		return "payload", causePayloadPrefix + detail + "): the sender may be another tool or a newer IP Fabric version."
+	}
+	if c, ok := reasonCauses[r.Reason]; ok {
+		return c.key, c.text
 	}
 	return "other:" + r.Reason, "Deliveries are refused: " + oneLine(r.Reason) + "."
 }

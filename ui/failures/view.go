@@ -3,9 +3,9 @@
 // to see why IP Fabric and ipfwatch disagree, and a banner naming the likely
 // cause while failures are recent.
 //
-// Like the Events view it pages by id and loads the next page only when the
-// table draws near the end of what is loaded; queries run off the UI
-// goroutine and widgets change only on it (through fyne.Do).
+// Its table is the paged table of the Events view (ui/internal/pagedtable);
+// queries run off the UI goroutine and widgets change only on it (through
+// fyne.Do).
 package failures
 
 import (
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
-	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +23,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -31,20 +30,14 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
-	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
-	"github.com/ipfwatch/ipfwatch/ui/internal/paging"
+	"github.com/ipfwatch/ipfwatch/ui/internal/pagedtable"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 const (
-	// pageSize rows per query; see the events view.
-	pageSize = 200
-	// prefetch: how close to the end of the loaded rows the table may draw
-	// before the next page is requested.
-	prefetch = 50
 	// recentWindow is how far back the banner looks.
 	recentWindow = 24 * time.Hour
-	queryTimeout = 30 * time.Second
 	// timeLayout is for the details; the table leaves out the year, as
 	// room there is short.
 	timeLayout      = "2006-01-02 15:04:05"
@@ -65,51 +58,19 @@ var (
 // has the rest and wraps its text to fit it.
 const splitOffset = 0.66
 
-// Option changes how New builds the view.
-type Option func(*options)
-
-type options struct {
-	loc *time.Location
-	now func() time.Time
-	// do runs a function on the UI goroutine: fyne.Do, or a test's queue.
-	do  func(func())
-	log *slog.Logger
-}
-
-// WithLocation shows times in loc instead of the local time zone.
-func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
-
-// WithNow sets the clock that decides which failures are recent.
-func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithLogger sets where query failures are logged (default slog.Default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
 // View is the Signature failures view. Build it with New on the UI
 // goroutine; Changed may be called from any goroutine.
 type View struct {
 	a   *app.App
 	win fyne.Window
-	opt options
+	viewkit.Base
 
-	covered atomic.Int64  // every rejection up to this id is reflected in the loaded first page
-	queries atomic.Int64  // ListRejections calls made
-	pending async.Tracker // background work not yet applied, so tests can wait for quiet
-	gen     uint64        // UI goroutine: bumped by a full reload; older answers are dropped
+	queries atomic.Int64 // ListRejections calls made
 
 	// UI goroutine only.
-	rows        []webhook.Rejection
-	loaded      bool
-	exhausted   bool
-	loadingMore bool
-	loadErr     error
-	selectedID  int64
-	selectedRow int
-	selectedCol int
-	reselecting bool
+	tbl         *pagedtable.Table[webhook.Rejection]
 	shownBanner banner
 
-	table       *widget.Table
 	banner      *fyne.Container
 	bannerTitle *widget.Label
 	bannerCause *widget.Label
@@ -125,15 +86,12 @@ type banner struct {
 }
 
 // New builds the view and starts loading the newest refusals.
-func New(a *app.App, win fyne.Window, opts ...Option) *View {
-	v := &View{a: a, win: win, opt: options{loc: time.Local, now: time.Now, do: fyne.Do, log: slog.Default()}}
-	for _, o := range opts {
-		o(&v.opt)
-	}
+func New(a *app.App, win fyne.Window, opts ...viewkit.Option) *View {
+	v := &View{a: a, win: win}
+	v.Init(opts)
 	v.build()
-	v.gen++
-	gen := v.gen
-	v.background(func(context.Context) func() {
+	gen := v.tbl.StartOver()
+	v.Background(func(context.Context) func() {
 		latest, rows, b, err := v.firstPage()
 		return func() { v.applyFirst(gen, latest, rows, b, err) }
 	})
@@ -143,17 +101,13 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
-// Stop ends the view's context and waits for its goroutines: the shell
-// calls it before the window goes for good.
-func (v *View) Stop() { v.pending.Stop() }
-
 // Shown tells the view the engineer is looking at it: the tray stops asking
 // for attention for the failures seen, and the banner is brought up to date
 // (a failure may have aged out of the last 24 hours). Call it on the UI
 // goroutine when the tab is selected.
 func (v *View) Shown() {
-	gen := v.gen
-	v.background(func(ctx context.Context) func() {
+	gen := v.tbl.Gen()
+	v.Background(func(ctx context.Context) func() {
 		v.a.MarkFailuresSeen(ctx)
 		latest, rows, b, err := v.firstPage()
 		return func() { v.applyFirst(gen, latest, rows, b, err) }
@@ -167,32 +121,24 @@ func (v *View) Changed(c app.Change) {
 	if c.Kind != app.RejectionRecorded {
 		return
 	}
-	if c.ID != 0 && c.ID <= v.covered.Load() {
+	if c.ID != 0 && c.ID <= v.tbl.Covered() {
 		return // a burst: an earlier refresh already loaded this one
 	}
+	gen := v.tbl.Gen()
 	latest, rows, b, err := v.firstPage()
-	v.post(func() { v.applyFirst(v.gen, latest, rows, b, err) })
-}
-
-// post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
-
-// background runs work off the UI goroutine and then the function it
-// returns (if any) on the UI goroutine.
-func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Background(v.opt.do, queryTimeout, work)
+	v.Post(func() { v.applyFirst(gen, latest, rows, b, err) })
 }
 
 func (v *View) list(ctx context.Context, f store.RejectionFilter) ([]webhook.Rejection, error) {
 	v.queries.Add(1)
-	f.Limit = pageSize
+	f.Limit = pagedtable.PageSize
 	return v.a.Store().ListRejections(ctx, f)
 }
 
 // firstPage reads the newest page, the latest rejection id issued before it
 // and what the banner should say.
 func (v *View) firstPage() (int64, []webhook.Rejection, banner, error) {
-	ctx, cancel := context.WithTimeout(v.pending.Context(), queryTimeout)
+	ctx, cancel := v.Query()
 	defer cancel()
 	st := v.a.Store()
 	_, latest, err := st.LatestIDs(ctx)
@@ -203,7 +149,7 @@ func (v *View) firstPage() (int64, []webhook.Rejection, banner, error) {
 	if err != nil {
 		return 0, nil, banner{}, err
 	}
-	since := v.opt.now().Add(-recentWindow)
+	since := v.Opt.Now().Add(-recentWindow)
 	_, n, err := st.CountSince(ctx, since)
 	if err != nil {
 		return 0, nil, banner{}, err
@@ -218,78 +164,18 @@ func (v *View) firstPage() (int64, []webhook.Rejection, banner, error) {
 	return latest, rows, banner{Count: n, Cause: LikelyCause(recent)}, nil
 }
 
-// applyFirst folds a fresh first page into the view. UI goroutine.
+// applyFirst folds a fresh first page, read under generation gen, into
+// the view. UI goroutine.
 func (v *View) applyFirst(gen uint64, latest int64, fresh []webhook.Rejection, b banner, err error) {
-	if gen != v.gen {
+	if gen != v.tbl.Gen() {
 		return
 	}
 	if err != nil {
-		v.fail(err)
+		v.tbl.Fail(err)
 		return
 	}
-	v.loadErr = nil
 	v.showBanner(b)
-	if latest > v.covered.Load() {
-		v.covered.Store(latest)
-	}
-	if !v.loaded || len(v.rows) == 0 {
-		v.rows, v.loaded, v.exhausted = fresh, true, len(fresh) < pageSize
-		v.table.Refresh()
-		v.updateInfo()
-		return
-	}
-	n, gap := paging.NewOnTop(v.rows, fresh, rowID, pageSize)
-	switch {
-	case gap:
-		// More new refusals than a page: start over from the newest.
-		v.gen++
-		v.rows, v.exhausted, v.loadingMore = fresh, false, false
-		v.table.Refresh()
-		v.table.ScrollToTop()
-		v.restoreSelection()
-	case n > 0:
-		v.rows = append(append(make([]webhook.Rejection, 0, n+len(v.rows)), fresh[:n]...), v.rows...)
-		v.table.Refresh()
-		v.restoreSelection()
-	}
-	v.updateInfo()
-}
-
-// rowID is a row's id, for paging.
-func rowID(r webhook.Rejection) int64 { return r.ID }
-
-// loadMore fetches the page after the last loaded row. UI goroutine.
-func (v *View) loadMore() {
-	if !v.loaded || v.exhausted || v.loadingMore || len(v.rows) == 0 {
-		return
-	}
-	v.loadingMore = true
-	gen := v.gen
-	f := store.RejectionFilter{BeforeID: v.rows[len(v.rows)-1].ID}
-	v.background(func(ctx context.Context) func() {
-		rows, err := v.list(ctx, f)
-		return func() {
-			if gen != v.gen {
-				return
-			}
-			v.loadingMore = false
-			if err != nil {
-				v.fail(err)
-				return
-			}
-			var short bool
-			v.rows, short = paging.AppendOlder(v.rows, rows, rowID, pageSize)
-			v.exhausted = v.exhausted || short
-			v.table.Refresh()
-			v.updateInfo()
-		}
-	})
-}
-
-func (v *View) fail(err error) {
-	v.opt.log.Warn("failures view: query failed", "err", err)
-	v.loadErr = err
-	v.updateInfo()
+	v.tbl.Merge(gen, fresh, latest)
 }
 
 func (v *View) showBanner(b banner) {
@@ -317,74 +203,38 @@ func (v *View) showBanner(b banner) {
 	v.banner.Show()
 }
 
-// restoreSelection keeps the selection on the same refusal after rows
-// moved. UI goroutine.
-func (v *View) restoreSelection() {
-	if v.selectedID == 0 {
-		return
-	}
-	v.reselecting = true
-	defer func() { v.reselecting = false }()
-	for i, r := range v.rows {
-		if r.ID == v.selectedID {
-			v.table.Select(widget.TableCellID{Row: i, Col: v.selectedCol})
-			return
-		}
-	}
-	v.table.UnselectAll()
-}
-
 func (v *View) updateInfo() {
 	var s string
 	switch {
-	case v.loadErr != nil:
-		s = "Could not load refused deliveries: " + v.loadErr.Error()
-	case !v.loaded:
+	case v.tbl.Err != nil:
+		s = "Could not load refused deliveries: " + v.tbl.Err.Error()
+	case !v.tbl.Loaded:
 		s = "Loading refused deliveries…"
-	case len(v.rows) == 0:
+	case len(v.tbl.Rows) == 0:
 		s = "No refused deliveries. Every request so far was signed correctly."
-	case len(v.rows) == 1:
+	case len(v.tbl.Rows) == 1:
 		s = "1 refused delivery"
-	case v.exhausted:
-		s = strconv.Itoa(len(v.rows)) + " refused deliveries"
+	case v.tbl.Exhausted:
+		s = strconv.Itoa(len(v.tbl.Rows)) + " refused deliveries"
 	default:
-		s = strconv.Itoa(len(v.rows)) + " refused deliveries loaded; scroll down for older ones."
+		s = strconv.Itoa(len(v.tbl.Rows)) + " refused deliveries loaded; scroll down for older ones."
 	}
 	v.info.SetText(s)
 }
 
 func (v *View) build() {
-	v.table = widget.NewTable(
-		func() (int, int) { return len(v.rows), len(columns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
+	v.details = newDetails()
+	v.tbl = pagedtable.New(&v.Base, pagedtable.Spec[webhook.Rejection]{
+		Columns: columns, Widths: columnWidths,
+		ID:   func(r webhook.Rejection) int64 { return r.ID },
+		Cell: func(r webhook.Rejection, col int) string { return cellText(r, col, v.Opt.Loc) },
+		Page: func(ctx context.Context, before int64) ([]webhook.Rejection, error) {
+			return v.list(ctx, store.RejectionFilter{BeforeID: before})
 		},
-		v.updateCell,
-	)
-	v.table.ShowHeaderRow = true
-	v.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Row < 0 && id.Col >= 0 && id.Col < len(columns) {
-			o.(*widget.Label).SetText(columns[id.Col])
-		}
-	}
-	for i, w := range columnWidths {
-		v.table.SetColumnWidth(i, w)
-	}
-	v.table.OnSelected = func(id widget.TableCellID) {
-		if id.Row < 0 || id.Row >= len(v.rows) {
-			return
-		}
-		r := v.rows[id.Row]
-		v.selectedID, v.selectedRow, v.selectedCol = r.ID, id.Row, id.Col
-		if !v.reselecting {
-			v.details.show(r, v.opt.loc)
-		}
-	}
+		Selected: func(r webhook.Rejection) { v.details.show(r, v.Opt.Loc) },
+		Changed:  v.updateInfo,
+		Failed:   func(err error) { v.Opt.Log.Warn("failures view: query failed", "err", err) },
+	})
 
 	v.bannerTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.bannerCause = widget.NewLabel("")
@@ -399,10 +249,9 @@ func (v *View) build() {
 	toolbar := container.NewHBox(layout.NewSpacer(), exportCSV, exportJSON)
 
 	v.info = widget.NewLabel("")
-	v.details = newDetails()
 	v.updateInfo()
 
-	split := container.NewHSplit(v.table, v.details.root)
+	split := container.NewHSplit(v.tbl.Widget, v.details.root)
 	split.Offset = splitOffset
 	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.info, nil, nil, split)
 }
@@ -412,18 +261,6 @@ func (v *View) build() {
 func warningTint() color.Color {
 	r, g, b, _ := theme.Color(theme.ColorNameWarning).RGBA()
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40}
-}
-
-func (v *View) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if id.Row < 0 || id.Row >= len(v.rows) {
-		l.SetText("")
-		return
-	}
-	if id.Row >= len(v.rows)-prefetch {
-		v.loadMore()
-	}
-	l.SetText(cellText(v.rows[id.Row], id.Col, v.opt.loc))
 }
 
 func cellText(r webhook.Rejection, col int, loc *time.Location) string {
@@ -457,10 +294,8 @@ type details struct {
 func newDetails() *details {
 	d := &details{}
 	d.placeholder = widget.NewLabel("Select a refused delivery to see its details.")
-	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	d.title.Wrapping = fyne.TextWrapWord
-	d.cause = widget.NewLabel("")
-	d.cause.Wrapping = fyne.TextWrapWord
+	d.title = viewkit.Heading("")
+	d.cause = viewkit.Wrapped("")
 	d.facts = widget.NewLabel("")
 	d.facts.Wrapping = fyne.TextWrapBreak
 	d.facts.Selectable = true
@@ -549,22 +384,12 @@ func Headers(h map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// askExport asks where to save the loaded refusals. UI goroutine.
+// askExport asks where to save the loaded rows, as shown. UI goroutine.
 func (v *View) askExport(format string) {
-	rows := append([]webhook.Rejection(nil), v.rows...)
-	export.Ask(v.win, "ipfwatch-signature-failures."+format, func(w io.WriteCloser) { v.export(w, format, rows) })
+	export.Save(v, v.win, v.Opt.Log, "ipfwatch-signature-failures", format, slices.Clone(v.tbl.Rows), WriteCSV, WriteJSON)
 }
 
-// export writes rows off the UI goroutine and reports a failure in a dialog.
+// export writes rows to w (tests call it in place of the save dialog).
 func (v *View) export(w io.WriteCloser, format string, rows []webhook.Rejection) {
-	v.background(func(context.Context) func() {
-		err := export.To(w, format,
-			func(w io.Writer) error { return WriteCSV(w, rows) },
-			func(w io.Writer) error { return WriteJSON(w, rows) })
-		if err == nil {
-			return nil
-		}
-		v.opt.log.Warn("failures view: export failed", "err", err)
-		return func() { dialog.ShowError(err, v.win) }
-	})
+	export.SaveTo(v, v.win, v.Opt.Log, w, format, rows, WriteCSV, WriteJSON)
 }

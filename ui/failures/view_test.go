@@ -19,7 +19,9 @@ import (
 	"github.com/ipfwatch/ipfwatch/listener"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/internal/export"
+	"github.com/ipfwatch/ipfwatch/ui/internal/pagedtable"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // now is the injected clock of the fixed-data tests.
@@ -37,7 +39,7 @@ func TestRowsAndDetails(t *testing.T) {
 	hostile.Size = 9000
 	hostile.Headers = map[string]string{"User-Agent": "curl/8", "Content-Type": "text/plain", "X-Note": "a\x07b"}
 	insert(t, a, hostile)
-	v, w, _ := newView(t, a, WithLocation(time.UTC), WithNow(fixedNow))
+	v, w, _ := newView(t, a, viewkit.WithLocation(time.UTC), viewkit.WithNow(fixedNow))
 
 	if got := rowIDs(v); !slices.Equal(got, []int64{2, 1}) {
 		t.Fatalf("rows = %v, want [2 1] (newest first)", got)
@@ -49,7 +51,7 @@ func TestRowsAndDetails(t *testing.T) {
 		}
 	}
 
-	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	v.tbl.Widget.Select(widget.TableCellID{Row: 0, Col: 1})
 	test.AssertRendersToMarkup(t, "failures_hostile.xml", w.Canvas())
 	d := v.details
 	if got, want := d.title.Text, "Invalid message signature: header missing"; got != want {
@@ -80,7 +82,7 @@ func TestRowsAndDetails(t *testing.T) {
 func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, true)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	if v.banner.Visible() {
 		t.Fatalf("banner shown with no failures")
 	}
@@ -101,8 +103,8 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	v.Changed(c)
 	settle(t, v, q)
 
-	if len(v.rows) != 1 || v.rows[0].ID != c.ID || v.rows[0].Hint != listener.HintTrailingNewline {
-		t.Fatalf("rows = %+v, want the refused delivery with its hint", v.rows)
+	if len(v.tbl.Rows) != 1 || v.tbl.Rows[0].ID != c.ID || v.tbl.Rows[0].Hint != listener.HintTrailingNewline {
+		t.Fatalf("rows = %+v, want the refused delivery with its hint", v.tbl.Rows)
 	}
 	for _, s := range []string{"Invalid message signature", listener.HintTrailingNewline, "1 delivery was refused in the last 24 hours.",
 		"Likely cause: " + CauseTrailingNewline} {
@@ -118,7 +120,7 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 		t.Errorf("a rejection already shown, or an event, caused a query")
 	}
 
-	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: 0, Col: 0})
 	if !strings.Contains(v.details.facts.Text, "Signature received: "+sig) {
 		t.Errorf("facts do not show the received signature:\n%s", v.details.facts.Text)
 	}
@@ -128,8 +130,8 @@ func TestBadSignatureOverHTTPAppearsLive(t *testing.T) {
 	}
 	v.Changed(uitest.WaitChange(t, sub, app.RejectionRecorded))
 	settle(t, v, q)
-	if len(v.rows) != 2 || v.selectedID != c.ID || v.selectedRow != 1 {
-		t.Errorf("rows %v, selection %d row %d; want 2 rows and %d kept on row 1", rowIDs(v), v.selectedID, v.selectedRow, c.ID)
+	if row, _ := v.tbl.SelectedCell(); len(v.tbl.Rows) != 2 || v.tbl.SelectedID() != c.ID || row != 1 {
+		t.Errorf("rows %v, selection %d row %d; want 2 rows and %d kept on row 1", rowIDs(v), v.tbl.SelectedID(), row, c.ID)
 	}
 }
 
@@ -162,7 +164,7 @@ func TestBanner(t *testing.T) {
 			for _, r := range tt.rows {
 				insert(t, a, r)
 			}
-			v, _, _ := newView(t, a, WithLocation(time.UTC), WithNow(fixedNow))
+			v, _, _ := newView(t, a, viewkit.WithLocation(time.UTC), viewkit.WithNow(fixedNow))
 			if v.banner.Visible() != tt.wantShown {
 				t.Fatalf("banner shown = %v, want %v", v.banner.Visible(), tt.wantShown)
 			}
@@ -187,7 +189,7 @@ func TestShownMarksFailuresSeen(t *testing.T) {
 	if got := a.Status(ctx).UnseenFailures; got != 1 {
 		t.Fatalf("unseen failures before = %d, want 1", got)
 	}
-	v, _, q := newView(t, a, WithNow(fixedNow))
+	v, _, q := newView(t, a, viewkit.WithNow(fixedNow))
 	if got := a.Status(ctx).UnseenFailures; got != 1 {
 		t.Errorf("building the view marked failures seen (%d unseen); only showing it should", got)
 	}
@@ -201,27 +203,27 @@ func TestShownMarksFailuresSeen(t *testing.T) {
 func TestPagingLoadsOnDemand(t *testing.T) {
 	test.NewTempApp(t)
 	a := newApp(t, false)
-	for i := range 2*pageSize + 20 {
+	for i := range 2*pagedtable.PageSize + 20 {
 		insert(t, a, rejection(now.Add(time.Duration(i)*time.Second), ""))
 	}
-	v, _, q := newView(t, a, WithNow(fixedNow))
-	if v.queries.Load() != 1 || len(v.rows) != pageSize {
-		t.Fatalf("after opening: %d queries, %d rows; want 1 and %d", v.queries.Load(), len(v.rows), pageSize)
+	v, _, q := newView(t, a, viewkit.WithNow(fixedNow))
+	if v.queries.Load() != 1 || len(v.tbl.Rows) != pagedtable.PageSize {
+		t.Fatalf("after opening: %d queries, %d rows; want 1 and %d", v.queries.Load(), len(v.tbl.Rows), pagedtable.PageSize)
 	}
-	v.table.Refresh()
+	v.tbl.Widget.Refresh()
 	settle(t, v, q)
 	if v.queries.Load() != 1 {
 		t.Errorf("redraw queried")
 	}
-	for _, want := range []int{2 * pageSize, 2*pageSize + 20} {
-		v.table.ScrollToBottom()
+	for _, want := range []int{2 * pagedtable.PageSize, 2*pagedtable.PageSize + 20} {
+		v.tbl.Widget.ScrollToBottom()
 		settle(t, v, q)
-		if len(v.rows) != want {
-			t.Fatalf("rows after scrolling = %d, want %d", len(v.rows), want)
+		if len(v.tbl.Rows) != want {
+			t.Fatalf("rows after scrolling = %d, want %d", len(v.tbl.Rows), want)
 		}
 	}
-	if v.queries.Load() != 3 || !v.exhausted {
-		t.Errorf("queries = %d exhausted = %v, want 3 and the end reached", v.queries.Load(), v.exhausted)
+	if v.queries.Load() != 3 || !v.tbl.Exhausted {
+		t.Errorf("queries = %d exhausted = %v, want 3 and the end reached", v.queries.Load(), v.tbl.Exhausted)
 	}
 }
 
@@ -237,10 +239,10 @@ func TestExportFromView(t *testing.T) {
 	a := newApp(t, false)
 	insert(t, a, rejection(now.Add(-time.Hour), listener.HintPreviousSecret))
 	insert(t, a, rejection(now, listener.HintTrailingNewline))
-	v, w, q := newView(t, a, WithNow(fixedNow))
+	v, w, q := newView(t, a, viewkit.WithNow(fixedNow))
 
 	var out bufCloser
-	v.export(&out, export.JSON, v.rows)
+	v.export(&out, export.JSON, v.tbl.Rows)
 	settle(t, v, q)
 	var got []exportRejection
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 2 || !out.closed {
@@ -250,7 +252,7 @@ func TestExportFromView(t *testing.T) {
 		t.Errorf("first exported = %+v, want rejection 2 with its cause", got[0])
 	}
 	var csvOut bufCloser
-	v.export(&csvOut, export.CSV, v.rows)
+	v.export(&csvOut, export.CSV, v.tbl.Rows)
 	settle(t, v, q)
 	if n := strings.Count(csvOut.String(), "\n"); n != 3 {
 		t.Errorf("CSV export has %d lines, want 3:\n%s", n, csvOut.String())
@@ -274,10 +276,10 @@ func TestGoldenMarkup(t *testing.T) {
 	stale.Reason = listener.ReasonStale
 	insert(t, a, stale)
 	insert(t, a, rejection(now.Add(-time.Hour), listener.HintPreviousSecret))
-	v, w, _ := newView(t, a, WithLocation(time.FixedZone("CET", 3600)), WithNow(fixedNow))
+	v, w, _ := newView(t, a, viewkit.WithLocation(time.FixedZone("CET", 3600)), viewkit.WithNow(fixedNow))
 	test.AssertRendersToMarkup(t, "failures_list.xml", w.Canvas())
 
-	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	v.tbl.Widget.Select(widget.TableCellID{Row: 0, Col: 0})
 	test.AssertRendersToMarkup(t, "failures_selected.xml", w.Canvas())
 }
 
@@ -293,7 +295,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	hostile.Headers = map[string]string{"X-Long": strings.Repeat("h", 300)}
 	hostile.BodyPreview = []byte(strings.Repeat("b", 1000))
 	insert(t, a, hostile)
-	v, w, q := newView(t, a, WithLocation(time.UTC), WithNow(fixedNow))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC), viewkit.WithNow(fixedNow))
 	w.SetContent(uitest.InShell("Signature failures", theme.WarningIcon(), v.Content()))
 	w.Resize(uitest.MainWindow)
 
@@ -304,14 +306,14 @@ func TestFitsTheMainWindow(t *testing.T) {
 	}
 	for row := -1; row < 2; row++ {
 		if row >= 0 {
-			v.table.Select(widget.TableCellID{Row: row, Col: 0})
+			v.tbl.Widget.Select(widget.TableCellID{Row: row, Col: 0})
 			settle(t, v, q)
 		}
 		room := uitest.MainWindow.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 		if min := w.Content().MinSize(); min.Width > room.Width || min.Height > room.Height {
 			t.Errorf("row %d selected: the view needs %v, more than the window's %v", row, min, room)
 		}
-		if got := v.table.Size().Width; got < columnsWidth {
+		if got := v.tbl.Widget.Size().Width; got < columnsWidth {
 			t.Errorf("row %d selected: the table is %.0f wide, its columns need %.0f", row, got, columnsWidth)
 		}
 	}

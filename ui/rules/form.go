@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // Suggestions for the match fields; any other value may be typed.
@@ -79,10 +80,7 @@ func newForm(v *View) *form {
 	f.timeout.SetPlaceHolder(config.FormatDuration(remediation.DefaultTimeout))
 	f.expires = widget.NewEntry()
 	f.expires.SetPlaceHolder(config.FormatDuration(remediation.DefaultExpires))
-	f.errText = widget.NewLabel("")
-	f.errText.Wrapping = fyne.TextWrapWord
-	f.errText.Importance = widget.DangerImportance
-	f.errText.Hide()
+	f.errText = viewkit.ErrorText()
 	f.saveBtn = widget.NewButton("Save", f.submit)
 	f.saveBtn.Importance = widget.HighImportance
 	f.cancelBtn = widget.NewButton("Cancel", f.close)

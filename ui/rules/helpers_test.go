@@ -10,6 +10,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // newApp opens a real App on a temporary directory; it writes the example
@@ -32,23 +33,21 @@ func insert(tb testing.TB, a *app.App, p send.Payload, at time.Time) int64 {
 	return res.ID
 }
 
-func withQueue(q uitest.Queue) Option {
-	return func(o *options) { o.do = q.Do }
-}
+func withQueue(q uitest.Queue) viewkit.Option { return viewkit.WithDo(q.Do) }
 
 // settle runs posted work until the view has nothing in flight.
 func settle(tb testing.TB, v *View, q uitest.Queue) {
 	tb.Helper()
-	uitest.Settle(tb, q, &v.pending)
+	uitest.Settle(tb, q, &v.Pending)
 }
 
 // newView builds the view in a test window of a fixed size.
-func newView(tb testing.TB, a *app.App, opts ...Option) (*View, fyne.Window, uitest.Queue) {
+func newView(tb testing.TB, a *app.App, opts ...viewkit.Option) (*View, fyne.Window, uitest.Queue) {
 	tb.Helper()
 	q := make(uitest.Queue, 64)
 	var v *View
 	w := uitest.Show(tb, func(w fyne.Window) fyne.CanvasObject {
-		v = New(a, w, append([]Option{withQueue(q)}, opts...)...)
+		v = New(a, w, append([]viewkit.Option{withQueue(q)}, opts...)...)
 		return v.Content()
 	}, fyne.NewSize(1200, 800))
 	settle(tb, v, q)

@@ -16,6 +16,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
 	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // recentEvents is how many of the latest events the tester offers.
@@ -41,8 +42,7 @@ type tester struct {
 
 func newTester(v *View) *tester {
 	t := &tester{v: v}
-	t.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	t.title.Wrapping = fyne.TextWrapWord
+	t.title = viewkit.Heading("")
 	t.eventSel = widget.NewSelect(nil, func(label string) {
 		for i, ev := range t.events {
 			if eventChoice(ev, v) == label {
@@ -56,8 +56,7 @@ func newTester(v *View) *tester {
 	t.idEntry.SetPlaceHolder("event id")
 	t.idEntry.OnSubmitted = func(string) { t.submit() }
 	t.testBtn = widget.NewButton("Test", t.submit)
-	t.verdict = widget.NewLabel("")
-	t.verdict.Wrapping = fyne.TextWrapWord
+	t.verdict = viewkit.Wrapped("")
 	t.plan = container.NewStack()
 	closeBtn := widget.NewButton("Close", func() { v.showPane(v.hint) })
 	note := widget.NewLabel("This only shows what would be proposed: nothing is proposed, run or saved.")
@@ -71,7 +70,7 @@ func newTester(v *View) *tester {
 
 // eventChoice is how an event is listed.
 func eventChoice(ev webhook.Event, v *View) string {
-	s := "#" + strconv.FormatInt(ev.ID, 10) + "  " + ev.ReceivedAt.In(v.opt.loc).Format("2006-01-02 15:04:05") + "  " + events.Title(ev)
+	s := "#" + strconv.FormatInt(ev.ID, 10) + "  " + ev.ReceivedAt.In(v.Opt.Loc).Format("2006-01-02 15:04:05") + "  " + events.Title(ev)
 	if ev.SnapshotName != "" {
 		s += "  " + ev.SnapshotName
 	} else if ev.SnapshotID != "" {
@@ -98,7 +97,7 @@ func (t *tester) open(r remediation.Rule) {
 	t.idEntry.SetText("")
 	t.eventSel.ClearSelected()
 	t.v.showPane(t.root)
-	t.v.background(func(ctx context.Context) func() {
+	t.v.Background(func(ctx context.Context) func() {
 		evs, err := t.v.a.Store().ListEvents(ctx, store.EventFilter{Limit: recentEvents})
 		return func() {
 			if err != nil {
@@ -150,7 +149,7 @@ func (t *tester) test(id int64) {
 		return
 	}
 	t.say("Testing against event "+strconv.FormatInt(id, 10)+"…", widget.MediumImportance)
-	t.v.background(func(ctx context.Context) func() {
+	t.v.Background(func(ctx context.Context) func() {
 		verdict, imp, plan := t.v.evaluate(ctx, r, id)
 		return func() {
 			if gen != t.gen {

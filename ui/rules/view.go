@@ -12,9 +12,7 @@ package rules
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,11 +22,8 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
-	"github.com/ipfwatch/ipfwatch/ui/internal/async"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
-
-// queryTimeout bounds one read or save.
-const queryTimeout = 30 * time.Second
 
 // The table's columns, with the widths they start at. Together they fit
 // the main window's width (1000 px): the table has it all unless the form
@@ -43,32 +38,13 @@ var (
 // window's usual size.
 const paneOffset = 0.45
 
-// Option changes how New builds the view.
-type Option func(*options)
-
-type options struct {
-	loc *time.Location
-	// do runs a function on the UI goroutine. It is fyne.Do; tests replace
-	// it with a queue they drain on their own goroutine.
-	do  func(func())
-	log *slog.Logger
-}
-
-// WithLocation shows event times in loc instead of the local time zone.
-func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
-
-// WithLogger sets where failures are logged (default slog.Default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
 // View is the Rules view. Build it with New on the UI goroutine; Changed
 // may be called from any goroutine.
 type View struct {
 	a   *app.App
 	m   *remediation.Manager
 	win fyne.Window
-	opt options
-
-	pending async.Tracker // background work not yet applied, so tests can wait for quiet
+	viewkit.Base
 
 	// UI goroutine only.
 	rules    []remediation.Rule
@@ -98,12 +74,9 @@ type View struct {
 
 // New builds the Rules view showing the rules in force. Call it on the UI
 // goroutine.
-func New(a *app.App, win fyne.Window, opts ...Option) *View {
-	v := &View{a: a, m: a.Remediation(), win: win,
-		opt: options{loc: time.Local, do: fyne.Do, log: slog.Default()}}
-	for _, o := range opts {
-		o(&v.opt)
-	}
+func New(a *app.App, win fyne.Window, opts ...viewkit.Option) *View {
+	v := &View{a: a, m: a.Remediation(), win: win}
+	v.Init(opts)
 	v.build()
 	v.applyRules(v.m.Rules(), v.m.RulesError())
 	return v
@@ -111,10 +84,6 @@ func New(a *app.App, win fyne.Window, opts ...Option) *View {
 
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
-
-// Stop ends the view's context and waits for its goroutines: the shell
-// calls it before the window goes for good.
-func (v *View) Stop() { v.pending.Stop() }
 
 // Shown re-reads the rules when the tab comes to the front. UI goroutine.
 func (v *View) Shown() { v.applyRules(v.m.Rules(), v.m.RulesError()) }
@@ -126,16 +95,7 @@ func (v *View) Changed(c app.Change) {
 		return
 	}
 	rules, err := v.m.Rules(), v.m.RulesError()
-	v.post(func() { v.applyRules(rules, err) })
-}
-
-// post runs fn on the UI goroutine, counted as pending until it has run.
-func (v *View) post(fn func()) { v.pending.Post(v.opt.do, fn) }
-
-// background runs work off the UI goroutine and then the function it
-// returns (if any) on the UI goroutine.
-func (v *View) background(work func(ctx context.Context) func()) {
-	v.pending.Background(v.opt.do, queryTimeout, work)
+	v.Post(func() { v.applyRules(rules, err) })
 }
 
 // applyRules shows the rules in force and why the file is not, if it is
@@ -226,13 +186,13 @@ func (v *View) save(rules []remediation.Rule, fail func(error), done func()) {
 	}
 	v.saving = true
 	v.updateButtons()
-	v.background(func(context.Context) func() {
+	v.Background(func(context.Context) func() {
 		err := v.m.SetRules(rules)
 		inForce, rerr := v.m.Rules(), v.m.RulesError()
 		return func() {
 			v.saving = false
 			if err != nil {
-				v.opt.log.Warn("rules view: save failed", "err", err)
+				v.Opt.Log.Warn("rules view: save failed", "err", err)
 				v.updateButtons()
 				fail(err)
 				return

@@ -19,6 +19,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 var base = time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -258,7 +259,7 @@ func TestReloadAndBannerOnInvalidFile(t *testing.T) {
 
 	// Other changes leave the view alone.
 	v.Changed(app.Change{Kind: app.EventStored, ID: 1})
-	if v.pending.Load() != 0 {
+	if v.Pending.Load() != 0 {
 		t.Errorf("an EventStored change queued work")
 	}
 }
@@ -281,7 +282,7 @@ func TestTestAgainstEvent(t *testing.T) {
 	testHook := insert(t, a, send.Payload{Status: "failed", Test: true, Time: base}, base.Add(3*time.Minute))
 	before := readFile(t, m.RulesPath())
 
-	v, _, q := newView(t, a, WithLocation(time.UTC))
+	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	selectRule(t, v, "fix-discovery")
 	test.Tap(v.testBtn)
 	settle(t, v, q)
@@ -413,7 +414,7 @@ func TestFitsTheMainWindow(t *testing.T) {
 	}
 	insert(t, a, send.Payload{Type: "intent-verification", SnapshotID: snap, SnapshotName: "DC2 weekly discovery of every site",
 		Requester: "snapshot:discover", Time: base}, base)
-	v, w, q := newView(t, a, WithLocation(time.UTC))
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
 	w.SetContent(uitest.InShell("Rules", theme.DocumentIcon(), v.Content()))
 	w.Resize(uitest.MainWindow)
 	selectRule(t, v, "fix-discovery")

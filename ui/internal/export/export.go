@@ -8,10 +8,12 @@
 package export
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -104,4 +106,41 @@ func To(w io.WriteCloser, format string, writeCSV, writeJSON func(io.Writer) err
 		err = cerr
 	}
 	return err
+}
+
+// Background is what Save needs of a view: work off the UI goroutine with
+// its result applied on it (viewkit.Base).
+type Background interface {
+	Background(work func(ctx context.Context) func())
+}
+
+// Save asks where to save rows, proposing name.format, then writes them in
+// format with writeCSV or writeJSON off the UI goroutine (through the
+// view's b) and reports a failure in a dialog. UI goroutine.
+func Save[R any](b Background, win fyne.Window, log *slog.Logger, name, format string, rows []R,
+	writeCSV, writeJSON func(io.Writer, []R) error) {
+	Ask(win, name+"."+format, func(f io.WriteCloser) { SaveTo(b, win, log, f, format, rows, writeCSV, writeJSON) })
+}
+
+// SaveTo is Save once the file f is chosen.
+func SaveTo[R any](b Background, win fyne.Window, log *slog.Logger, f io.WriteCloser, format string, rows []R,
+	writeCSV, writeJSON func(io.Writer, []R) error) {
+	b.Background(func(context.Context) func() {
+		err := To(f, format,
+			func(w io.Writer) error { return writeCSV(w, rows) },
+			func(w io.Writer) error { return writeJSON(w, rows) })
+		if err == nil {
+			return nil
+		}
+		log.Warn("export failed", "file", name(f), "err", err)
+		return func() { dialog.ShowError(err, win) }
+	})
+}
+
+// name is the chosen file's name, for the log, where the writer has one.
+func name(f io.WriteCloser) string {
+	if n, ok := f.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
 }

@@ -17,10 +17,10 @@ import (
 	"github.com/ipfwatch/ipfwatch/ui/events"
 )
 
-// screen is the right-hand pane: the approval screen of a proposal, or a
+// detailPane is the right-hand pane: the approval screen of a proposal, or a
 // run with its output. Everything in it is plain text; event fields and
 // program output are untrusted.
-type screen struct {
+type detailPane struct {
 	v           *View
 	placeholder *widget.Label
 	loadErr     *widget.Label
@@ -55,8 +55,8 @@ type screen struct {
 	root *fyne.Container
 }
 
-func newScreen(v *View) *screen {
-	s := &screen{v: v}
+func newDetailPane(v *View) *detailPane {
+	s := &detailPane{v: v}
 	bold := func() *widget.Label {
 		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		l.Wrapping = fyne.TextWrapWord
@@ -123,7 +123,7 @@ func newScreen(v *View) *screen {
 }
 
 // showLoadError says the selection could not be read.
-func (s *screen) showLoadError(err error) {
+func (s *detailPane) showLoadError(err error) {
 	s.propRoot.Hide()
 	s.runRoot.Hide()
 	s.placeholder.Hide()
@@ -132,7 +132,7 @@ func (s *screen) showLoadError(err error) {
 	s.root.Refresh()
 }
 
-func (s *screen) clearError() {
+func (s *detailPane) clearError() {
 	s.pErr.Hide()
 	s.rErr.Hide()
 }
@@ -143,7 +143,7 @@ func showError(l *widget.Label, text string) {
 }
 
 // showProposal fills the approval screen. UI goroutine.
-func (s *screen) showProposal(p store.Proposal) {
+func (s *detailPane) showProposal(p store.Proposal) {
 	s.prop = p
 	s.placeholder.Hide()
 	s.loadErr.Hide()
@@ -155,8 +155,8 @@ func (s *screen) showProposal(p store.Proposal) {
 	}
 	s.pTitle.SetText(title)
 	s.pEvent.SetText(events.Title(p.Event) + " (event " + strconv.FormatInt(p.EventID, 10) +
-		", received " + p.Event.ReceivedAt.In(s.v.opt.loc).Format(timeLayout) + ")")
-	s.pSummary.SetText(events.Summary(p.Event, s.v.opt.loc))
+		", received " + p.Event.ReceivedAt.In(s.v.Opt.Loc).Format(timeLayout) + ")")
+	s.pSummary.SetText(events.Summary(p.Event, s.v.Opt.Loc))
 	s.pPlan.Objects = []fyne.CanvasObject{PlanDetails(planOf(p))}
 	s.pPlan.Refresh()
 	s.propRoot.Show()
@@ -167,7 +167,7 @@ func (s *screen) showProposal(p store.Proposal) {
 
 // tick brings what depends on the clock up to date: time left, whether
 // Approve is still possible, a running duration. UI goroutine.
-func (s *screen) tick() {
+func (s *detailPane) tick() {
 	if s.propRoot.Visible() {
 		s.updateProposalState()
 	}
@@ -176,8 +176,8 @@ func (s *screen) tick() {
 	}
 }
 
-func (s *screen) updateProposalState() {
-	p, now, loc := s.prop, s.v.opt.now(), s.v.opt.loc
+func (s *detailPane) updateProposalState() {
+	p, now, loc := s.prop, s.v.Opt.Now(), s.v.Opt.Loc
 	open := p.State == store.StatePending && p.ExpiresAt.After(now)
 	var state string
 	switch {
@@ -210,10 +210,10 @@ func (s *screen) updateProposalState() {
 
 // refused reports whether the last decision on the shown proposal was
 // refused for good (expired, decided, gone): the buttons stay off.
-func (s *screen) refused() bool { return s.pErr.Visible() && s.v.refusedID == s.prop.ID }
+func (s *detailPane) refused() bool { return s.pErr.Visible() && s.v.refusedID == s.prop.ID }
 
 // showRun fills the run screen. UI goroutine.
-func (s *screen) showRun(r store.Run, p store.Proposal) {
+func (s *detailPane) showRun(r store.Run, p store.Proposal) {
 	s.run, s.prop = r, p
 	s.placeholder.Hide()
 	s.loadErr.Hide()
@@ -244,8 +244,8 @@ func (s *screen) showRun(r store.Run, p store.Proposal) {
 }
 
 // runFacts is the state, exit code, times and approver of a run.
-func (s *screen) runFacts(r store.Run) string {
-	loc := s.v.opt.loc
+func (s *detailPane) runFacts(r store.Run) string {
+	loc := s.v.Opt.Loc
 	var b strings.Builder
 	fmt.Fprintf(&b, "State: %s\n", stateLabel(r.State))
 	if r.ExitCode != nil {
@@ -261,7 +261,7 @@ func (s *screen) runFacts(r store.Run) string {
 		fmt.Fprintf(&b, "Ended: %s\n", r.EndedAt.In(loc).Format(timeLayout))
 	}
 	if !r.StartedAt.IsZero() {
-		fmt.Fprintf(&b, "Duration: %s\n", elapsed(r.Duration(s.v.opt.now())))
+		fmt.Fprintf(&b, "Duration: %s\n", elapsed(r.Duration(s.v.Opt.Now())))
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "Error: %s\n", oneLine(r.Error))
@@ -274,7 +274,7 @@ func (s *screen) runFacts(r store.Run) string {
 
 // setOutput shows a run's output, keeping the view at the end if it was
 // there (following a live run). UI goroutine.
-func (s *screen) setOutput(out []byte, runID int64) {
+func (s *detailPane) setOutput(out []byte, runID int64) {
 	text := OutputText(out, runID)
 	if text == "" {
 		text = "(no output yet)"
@@ -296,15 +296,15 @@ func (s *screen) setOutput(out []byte, runID int64) {
 // disabled until the answer is back, so a double click cannot approve
 // twice (the store refuses a second approval anyway). UI goroutine.
 func (v *View) approve() {
-	p := v.screen.prop
+	p := v.pane.prop
 	if v.approving || p.ID == 0 || p.State != store.StatePending {
 		return
 	}
 	v.approving = true
-	v.screen.approve.Disable()
-	v.screen.reject.Disable()
-	v.screen.pErr.Hide()
-	v.background(func(ctx context.Context) func() {
+	v.pane.approve.Disable()
+	v.pane.reject.Disable()
+	v.pane.pErr.Hide()
+	v.Background(func(ctx context.Context) func() {
 		runID, err := v.m.Approve(ctx, p.ID)
 		return func() {
 			v.approving = false
@@ -323,7 +323,7 @@ func (v *View) approve() {
 // good (expired, already decided, gone) leaves the buttons off; anything
 // else (the database was busy) lets the engineer try again. UI goroutine.
 func (v *View) refuse(id int64, prefix string, err error) {
-	v.opt.log.Warn("approvals view: decision refused", "proposal", id, "err", err)
+	v.Opt.Log.Warn("approvals view: decision refused", "proposal", id, "err", err)
 	if errors.Is(err, remediation.ErrExpired) || errors.Is(err, remediation.ErrDecided) || errors.Is(err, remediation.ErrNotFound) {
 		v.refusedID = id
 	} else {
@@ -332,18 +332,18 @@ func (v *View) refuse(id int64, prefix string, err error) {
 	if v.sel != (selection{selProposal, id}) {
 		return
 	}
-	showError(v.screen.pErr, prefix+err.Error())
-	v.screen.updateProposalState()
+	showError(v.pane.pErr, prefix+err.Error())
+	v.pane.updateProposalState()
 }
 
 // askReject asks for an optional comment, then rejects the shown proposal.
 // UI goroutine.
 func (v *View) askReject() {
-	p := v.screen.prop
+	p := v.pane.prop
 	if p.ID == 0 || p.State != store.StatePending {
 		return
 	}
-	s := v.screen
+	s := v.pane
 	s.comment = widget.NewMultiLineEntry()
 	s.comment.SetPlaceHolder("Why not? (optional, kept with the decision)")
 	s.comment.SetMinRowsVisible(3)
@@ -361,9 +361,9 @@ func (v *View) askReject() {
 }
 
 func (v *View) rejectProposal(id int64, comment string) {
-	v.screen.approve.Disable()
-	v.screen.reject.Disable()
-	v.background(func(ctx context.Context) func() {
+	v.pane.approve.Disable()
+	v.pane.reject.Disable()
+	v.Background(func(ctx context.Context) func() {
 		err := v.m.Reject(ctx, id, strings.TrimSpace(comment))
 		return func() {
 			if err != nil {
@@ -378,17 +378,17 @@ func (v *View) rejectProposal(id int64, comment string) {
 
 // cancelRun asks the runner to stop the shown run. UI goroutine.
 func (v *View) cancelRun() {
-	r := v.screen.run
+	r := v.pane.run
 	if r.ID == 0 {
 		return
 	}
-	v.screen.cancel.Disable()
-	v.screen.rErr.Hide()
-	v.background(func(context.Context) func() {
+	v.pane.cancel.Disable()
+	v.pane.rErr.Hide()
+	v.Background(func(context.Context) func() {
 		err := v.m.Cancel(r.ID)
 		return func() {
 			if err != nil && v.sel == (selection{selRun, r.ID}) {
-				showError(v.screen.rErr, "Not cancelled: "+err.Error())
+				showError(v.pane.rErr, "Not cancelled: "+err.Error())
 			}
 			if v.sel == (selection{selRun, r.ID}) {
 				v.show(v.sel)
