@@ -10,7 +10,7 @@ import (
 type Snapshot struct {
 	ID               string
 	Name             string
-	NullName         bool   // serve "name": null
+	NullName         bool // serve "name": null
 	Note             string
 	State            string // loaded (default), unloaded, discovering
 	Status           string // done (default), unloaded, ready, run, finishing, error
