@@ -1,13 +1,3 @@
-// Package ipf is ipfwatch's client for IP Fabric's REST API: the few calls
-// that enrich a webhook (a snapshot's devices and sites, the intent checks
-// that turned red and their rows) and catch up on snapshots finished while
-// ipfwatch was not running. /work/shared/IPF_API.md is the subset it follows.
-//
-// IP Fabric's answers are read leniently (counts as numbers or strings,
-// missing keys as zero, unknown fields ignored) because no captured answer of
-// a live server is public; failures are typed errors in plain words (see
-// errors.go); the API token never appears in an error, a log line or a
-// formatted Config.
 package ipf
 
 import (

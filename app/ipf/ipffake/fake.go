@@ -71,6 +71,9 @@ type Fault struct {
 	Delay time.Duration
 	// Hold blocks the answer until the channel is closed (or the client gives up).
 	Hold <-chan struct{}
+	// Times limits the fault to the route's next Times requests; 0 means
+	// every request until cleared.
+	Times int
 }
 
 // Knobs are the fake's behaviours a test can change at any time.
@@ -89,8 +92,6 @@ type Knobs struct {
 	// APIVersion and Release are what the fake serves; changing them mimics
 	// an upgrade while the client runs.
 	APIVersion, Release string
-	// Faults per route.
-	Faults map[Route]Fault
 }
 
 // Request is one request the fake received. The token itself is not kept:
@@ -127,6 +128,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	knobs     Knobs
+	faults    map[Route]Fault
 	snapshots []Snapshot
 	reports   map[string][]Report // by snapshot id
 	tables    map[string]*Table   // by endpoint without prefix
@@ -177,6 +179,7 @@ func New(opts Options) (*Server, error) {
 		username: opts.Username,
 		done:     make(chan struct{}),
 		knobs:    Knobs{EndpointPrefix: "/v1", APIVersion: opts.APIVersion, Release: opts.Release},
+		faults:   map[Route]Fault{},
 		reports:  map[string][]Report{},
 		tables:   map[string]*Table{},
 	}
@@ -245,16 +248,13 @@ func (s *Server) SetKnobs(f func(k *Knobs)) {
 
 // SetFault sets (or, with the zero Fault, clears) a route's fault.
 func (s *Server) SetFault(r Route, f Fault) {
-	s.SetKnobs(func(k *Knobs) {
-		if k.Faults == nil {
-			k.Faults = map[Route]Fault{}
-		}
-		if f == (Fault{}) {
-			delete(k.Faults, r)
-			return
-		}
-		k.Faults[r] = f
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == (Fault{}) {
+		delete(s.faults, r)
+		return
+	}
+	s.faults[r] = f
 }
 
 // SetSnapshots replaces the fake's snapshots.
@@ -337,7 +337,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.maxFlight = s.inFlight
 	}
 	knobs := s.knobs
-	fault := knobs.Faults[route]
+	fault := s.faults[route]
+	if fault.Times > 0 {
+		if fault.Times == 1 {
+			delete(s.faults, route)
+		} else {
+			left := fault
+			left.Times--
+			s.faults[route] = left
+		}
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
