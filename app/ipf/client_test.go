@@ -476,7 +476,7 @@ func TestConcurrencyCap(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, func() bool { return f.InFlight() == 2 })
+	waitFor(t, func() bool { return f.InFlight() >= 2 })
 	// Give any call beyond the cap the chance to show up before releasing.
 	time.Sleep(100 * time.Millisecond)
 	close(hold)
