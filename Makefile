@@ -4,6 +4,12 @@ export LANG := en_US.UTF-8
 GO ?= go
 BIN := bin/ipfwatch
 
+# What `ipfwatch --version` prints: FyneApp.toml's Version and the commit
+# ("-dirty" with uncommitted changes to tracked files).
+VERSION := $(shell sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' FyneApp.toml)
+COMMIT := $(shell c=$$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
+LDFLAGS := -X github.com/ipfwatch/ipfwatch/app/version.Version=$(VERSION) -X github.com/ipfwatch/ipfwatch/app/version.Commit=$(COMMIT)
+
 # Debian/Ubuntu packages: to build (cgo: SQLite, OpenGL, X11), to run the tray
 # app, and to run the tests (a real X server, session bus and notification daemon).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev
@@ -23,7 +29,7 @@ deps-test:
 	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS)
 
 build: deps
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 # run starts the tray app with its data in the default place (where there is
 # no display it runs headless, as `ipfwatch serve`).
@@ -40,7 +46,7 @@ fmt-check:
 # nothing can reach (or autolaunch) another bus; the desktop tests start their
 # own Xvfb, bus and dunst on top of that.
 test: deps-test fmt-check vet
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	IPFWATCH_BIN=$(CURDIR)/$(BIN) dbus-run-session -- $(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps-test
