@@ -23,11 +23,13 @@ const (
 	Name = "ipfwatch"
 	// Label is the launchd label, the app ID of FyneApp.toml.
 	Label = "io.github.ipfwatch"
-	// Comment is the one-line description desktops show.
+	// Comment is the one-line description desktops show, the same as
+	// FyneApp.toml's [LinuxAndBSD] Comment.
 	Comment = "IP Fabric webhooks: verified, logged, notified, remediated by approval"
-	// Icon is the icon name the packaged .desktop file installs, so the
-	// autostart entry shows the same icon.
-	Icon = Name
+	// Icon is the icon `make install` installs (fyne package names it, and
+	// the .desktop file, after the app ID), so the autostart entry shows
+	// the same icon.
+	Icon = Label
 )
 
 // Env is what the per-OS code asks of its process; tests point it at a
