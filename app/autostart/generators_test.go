@@ -21,7 +21,7 @@ func TestDesktopEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[Desktop Entry]\nType=Application\nVersion=1.5\nName=ipfwatch\nComment=" + Comment +
+	want := "[Desktop Entry]\nType=Application\nVersion=1.4\nName=ipfwatch\nComment=" + Comment +
 		"\nExec=/home/ana/.local/bin/ipfwatch\nIcon=io.github.ipfwatch\nTerminal=false\nCategories=Network;Monitor;\nX-GNOME-Autostart-enabled=true\n"
 	if got != want {
 		t.Errorf("DesktopEntry =\n%s\nwant\n%s", got, want)
