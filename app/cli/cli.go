@@ -64,6 +64,7 @@ func init() {
 		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
 		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
 		{name: "secret", args: "[--generate | --set-stdin]", summary: "show where the webhook secret comes from, or store a new one", setup: secretFlags},
+		{name: "autostart", args: "on|off", summary: "start the tray app at login, or not; \"autostart status\" says which", setup: plain(runAutostart)},
 		{name: "version", summary: "print the version, commit and Go version (also --version)", setup: plain(runVersion)},
 	}
 }
