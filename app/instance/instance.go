@@ -53,6 +53,10 @@ var ErrRunning = errors.New("already running")
 // ErrNotRunning is returned by Raise when no instance owns the directory.
 var ErrNotRunning = errors.New("ipfwatch is not running")
 
+// ErrHeadless is returned by Raise when the owner is `ipfwatch serve`,
+// which has no window to show.
+var ErrHeadless = errors.New("ipfwatch runs headless (ipfwatch serve): it has no window to show")
+
 // RunningError is Acquire's answer when another instance owns the data
 // directory.
 type RunningError struct {
@@ -60,13 +64,19 @@ type RunningError struct {
 	PID int
 	// DataDir is the directory it owns.
 	DataDir string
+	// Headless is whether the owner is `ipfwatch serve`.
+	Headless bool
 }
 
 func (e *RunningError) Error() string {
-	if e.PID == 0 {
-		return fmt.Sprintf("already running for %s", e.DataDir)
+	what := "already running"
+	if e.Headless {
+		what = "ipfwatch serve already running"
 	}
-	return fmt.Sprintf("already running (pid %d) for %s", e.PID, e.DataDir)
+	if e.PID == 0 {
+		return fmt.Sprintf("%s for %s", what, e.DataDir)
+	}
+	return fmt.Sprintf("%s (pid %d) for %s", what, e.PID, e.DataDir)
 }
 
 // Is makes errors.Is(err, ErrRunning) true.
@@ -88,9 +98,17 @@ type Instance struct {
 	closing bool
 }
 
-// Acquire makes this process the owner of dataDir (created if missing),
-// or returns a *RunningError naming the owner.
-func Acquire(dataDir string) (*Instance, error) {
+// Acquire makes this process, the tray app, the owner of dataDir (created
+// if missing) and listens for Raise; or returns a *RunningError naming the
+// owner.
+func Acquire(dataDir string) (*Instance, error) { return acquire(dataDir, false) }
+
+// AcquireHeadless is Acquire for `ipfwatch serve`: it does not listen, and
+// Raise tells a tray app started beside it that there is no window
+// (ErrHeadless) rather than pretend to show one.
+func AcquireHeadless(dataDir string) (*Instance, error) { return acquire(dataDir, true) }
+
+func acquire(dataDir string, headless bool) (*Instance, error) {
 	dir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
@@ -105,9 +123,16 @@ func Acquire(dataDir string) (*Instance, error) {
 	}
 	if !ok {
 		info, _ := readInfo(path)
-		return nil, &RunningError{PID: info.pid, DataDir: dir}
+		return nil, &RunningError{PID: info.pid, DataDir: dir, Headless: info.headless}
 	}
 	in := &Instance{dataDir: dir, lock: f, raised: make(chan struct{}, 1), conns: map[net.Conn]bool{}}
+	if headless {
+		if err := writeLocked(f, fmt.Sprintf("pid %d\nmode headless\n", os.Getpid())); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("instance: write %s: %w", path, err)
+		}
+		return in, nil
+	}
 	if err := in.start(); err != nil {
 		f.Close()
 		return nil, err
@@ -137,12 +162,13 @@ func (in *Instance) start() error {
 // DataDir is the (absolute) directory this instance owns.
 func (in *Instance) DataDir() string { return in.dataDir }
 
-// Addr is where raise requests arrive ("unix:/path" or "tcp:127.0.0.1:port").
+// Addr is where raise requests arrive ("unix:/path" or
+// "tcp:127.0.0.1:port"); "" for a headless instance.
 func (in *Instance) Addr() string { return in.addr }
 
 // Raised delivers a value when another start of ipfwatch asks this one to
-// show its window. Requests that arrive before the last is received are
-// merged. The channel is closed by Close.
+// show its window (never, for a headless instance). Requests that arrive
+// before the last is received are merged. The channel is closed by Close.
 func (in *Instance) Raised() <-chan struct{} { return in.raised }
 
 // Close stops listening, waits for its goroutines and releases the lock
@@ -159,7 +185,10 @@ func (in *Instance) Close() error {
 		c.Close()
 	}
 	in.mu.Unlock()
-	err := in.ln.Close() // also removes a Unix socket file
+	var err error
+	if in.ln != nil {
+		err = in.ln.Close() // also removes a Unix socket file
+	}
 	in.done.Wait()
 	close(in.raised)
 	if terr := in.lock.Truncate(0); terr != nil && err == nil {
@@ -234,18 +263,25 @@ func (in *Instance) answer(c net.Conn) {
 }
 
 // Raise asks the instance that owns dataDir to show its window. It returns
-// ErrNotRunning (wrapped) if there is none.
+// ErrNotRunning (wrapped) if there is none, and ErrHeadless if the owner
+// is `ipfwatch serve`. It trusts what the lock file says, taking no lock
+// itself (that could make an Acquire at the same moment fail): call it
+// after Acquire returned a RunningError. A tray owner that died is
+// detected (nothing answers); a headless one that died, not.
 func Raise(dataDir string) error {
 	dir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return fmt.Errorf("instance: %w", err)
 	}
 	info, err := readInfo(filepath.Join(dir, LockName))
-	if errors.Is(err, os.ErrNotExist) || err == nil && info.addr == "" {
+	if errors.Is(err, os.ErrNotExist) || err == nil && info.addr == "" && !info.headless {
 		return fmt.Errorf("%w for %s", ErrNotRunning, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("instance: %w", err)
+	}
+	if info.headless {
+		return fmt.Errorf("%w (pid %d)", ErrHeadless, info.pid)
 	}
 	network, address, _ := strings.Cut(info.addr, ":")
 	c, err := net.DialTimeout(network, address, requestTimeout)
@@ -272,6 +308,7 @@ func Raise(dataDir string) error {
 type info struct {
 	pid         int
 	addr, token string
+	headless    bool
 }
 
 func readInfo(path string) (info, error) {
@@ -289,6 +326,8 @@ func readInfo(path string) (info, error) {
 			i.addr = v
 		case "token":
 			i.token = v
+		case "mode":
+			i.headless = v == "headless"
 		}
 	}
 	return i, nil

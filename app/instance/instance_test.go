@@ -126,6 +126,44 @@ func TestRaiseReachesOwner(t *testing.T) {
 	}
 }
 
+// TestHeadless: `ipfwatch serve` owns the directory without listening; a
+// tray app started beside it learns that there is no window to show.
+func TestHeadless(t *testing.T) {
+	dir := t.TempDir()
+	in, err := AcquireHeadless(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if in.Addr() != "" {
+		t.Errorf("headless Addr %q", in.Addr())
+	}
+	_, err = Acquire(dir)
+	var re *RunningError
+	if !errors.As(err, &re) || !re.Headless || re.PID != os.Getpid() {
+		t.Fatalf("Acquire beside serve: %v", err)
+	}
+	if want := fmt.Sprintf("ipfwatch serve already running (pid %d) for %s", os.Getpid(), dir); err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if _, err := AcquireHeadless(dir); !errors.Is(err, ErrRunning) {
+		t.Errorf("second serve: %v", err)
+	}
+	if err := Raise(dir); !errors.Is(err, ErrHeadless) {
+		t.Errorf("Raise: %v, want ErrHeadless", err)
+	}
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-in.Raised(); ok {
+		t.Error("Raised not closed")
+	}
+	if err := Raise(dir); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Raise after Close: %v", err)
+	}
+	mustAcquire(t, dir)
+}
+
 func TestRaiseWithoutOwner(t *testing.T) {
 	dir := t.TempDir()
 	if err := Raise(dir); !errors.Is(err, ErrNotRunning) {
