@@ -4,13 +4,22 @@ export LANG := en_US.UTF-8
 GO ?= go
 BIN := bin/ipfwatch
 
+# What `ipfwatch --version` prints: FyneApp.toml's Version and the commit
+# ("-dirty" with uncommitted changes to tracked files).
+VERSION := $(shell sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' FyneApp.toml)
+COMMIT := $(shell c=$$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
+LDFLAGS := -X github.com/ipfwatch/ipfwatch/app/version.Version=$(VERSION) -X github.com/ipfwatch/ipfwatch/app/version.Commit=$(COMMIT)
+
 # Debian/Ubuntu packages: to build (cgo: SQLite, OpenGL, X11), to run the tray
 # app, and to run the tests (a real X server, session bus and notification daemon).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev
 RUN_PKGS := libgl1-mesa-dri dbus dbus-x11 libnotify-bin
 TEST_PKGS := curl xvfb xauth dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
+# To build the tarball (fyne package runs tar -J), and to check it.
+PACKAGE_PKGS := xz-utils
+PACKAGE_CHECK_PKGS := xz-utils desktop-file-utils
 
-.PHONY: all deps deps-test build run test vet fmt-check bench load measure screenshots clean
+.PHONY: all deps deps-test build run test vet fmt-check bench load measure screenshots package install package-check clean
 
 all: build
 
@@ -23,7 +32,7 @@ deps-test:
 	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS)
 
 build: deps
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 # run starts the tray app with its data in the default place (where there is
 # no display it runs headless, as `ipfwatch serve`).
@@ -40,7 +49,7 @@ fmt-check:
 # nothing can reach (or autolaunch) another bus; the desktop tests start their
 # own Xvfb, bus and dunst on top of that.
 test: deps-test fmt-check vet
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	IPFWATCH_BIN=$(CURDIR)/$(BIN) dbus-run-session -- $(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps-test
@@ -58,6 +67,51 @@ measure: deps-test build
 
 screenshots: deps-test build
 	./scripts/screenshots.sh
+
+# The fyne tool packages the app. It is a tool, not a dependency of the
+# module: installed into bin/tools, never added to go.mod.
+FYNE_VERSION := v1.7.4
+FYNE := bin/tools/fyne-$(FYNE_VERSION)/fyne
+PKG_DIR := bin/package
+TARBALL := bin/ipfwatch-$(VERSION)-linux-$(shell $(GO) env GOARCH).tar.xz
+
+$(FYNE):
+	GOBIN=$(CURDIR)/$(dir $(FYNE)) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_VERSION)
+
+# package builds the Linux tarball (binary, icon, .desktop file and the
+# Makefile `make install` runs). The binary is built here, stripped and
+# with the version flags; fyne package only wraps it. fyne package also
+# bumps Build in the FyneApp.toml of its --src directory, so it is given a
+# staged copy (with a stub .go file: it insists on finding Go code there)
+# and the tree stays clean even if packaging is interrupted.
+package: deps $(FYNE)
+	@./scripts/deps.sh $(PACKAGE_PKGS)
+	rm -rf $(PKG_DIR) && mkdir -p $(PKG_DIR)/src/assets
+	$(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(PKG_DIR)/ipfwatch .
+	cp FyneApp.toml $(PKG_DIR)/src/ && cp assets/icon.png $(PKG_DIR)/src/assets/
+	echo 'package main' > $(PKG_DIR)/src/stub.go
+	cd $(PKG_DIR) && $(CURDIR)/$(FYNE) package -os linux --src $(CURDIR)/$(PKG_DIR)/src --executable $(CURDIR)/$(PKG_DIR)/ipfwatch
+	mv $(PKG_DIR)/ipfwatch.tar.xz $(TARBALL)
+	@echo "built $(TARBALL)"
+
+# install installs the tarball for this user, without sudo, with its own
+# Makefile's user-install: ~/.local/bin/ipfwatch, the .desktop file in
+# ~/.local/share/applications, the icon in ~/.local/share/icons.
+install: package
+	rm -rf $(PKG_DIR)/unpacked && mkdir -p $(PKG_DIR)/unpacked
+	tar -xJf $(TARBALL) -C $(PKG_DIR)/unpacked
+	$(MAKE) -C $(PKG_DIR)/unpacked/ipfwatch user-install
+	@case ":$$PATH:" in *":$$HOME/.local/bin:"*) ;; *) echo "note: $$HOME/.local/bin is not on your PATH";; esac
+
+# package-check builds the tarball and checks what it holds, a user
+# install of it into a scratch home, and that the tree (go.mod, go.sum and
+# FyneApp.toml above all) is as it was.
+package-check:
+	@./scripts/deps.sh $(PACKAGE_CHECK_PKGS)
+	@mkdir -p bin && git status --porcelain > bin/.status-before && sha256sum go.mod go.sum FyneApp.toml > bin/.sums-before
+	$(MAKE) package
+	./scripts/check-package.sh $(TARBALL) $(VERSION) $(COMMIT)
+	@sha256sum --quiet -c bin/.sums-before && git status --porcelain | diff -u bin/.status-before - && echo "tree unchanged"
 
 clean:
 	rm -rf bin

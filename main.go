@@ -7,6 +7,9 @@ import (
 	"os"
 
 	"github.com/ipfwatch/ipfwatch/app/cli"
+	// Before Fyne initialises: gives it a locale it can parse when LANG is
+	// C.UTF-8 and the like, so no command prints "Error parsing user locale".
+	_ "github.com/ipfwatch/ipfwatch/app/locale"
 	"github.com/ipfwatch/ipfwatch/ui"
 )
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/version"
 )
 
 // GUI starts the tray application on an open App and returns the exit code
@@ -63,12 +64,10 @@ func init() {
 		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
 		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
 		{name: "secret", args: "[--generate | --set-stdin]", summary: "show where the webhook secret comes from, or store a new one", setup: secretFlags},
-		{name: "version", summary: "print the version", setup: plain(runVersion)},
+		{name: "autostart", args: "on|off", summary: "start the tray app at login, or not; \"autostart status\" says which", setup: plain(runAutostart)},
+		{name: "version", summary: "print the version, commit and Go version (also --version)", setup: plain(runVersion)},
 	}
 }
-
-// Version is set at build time with -ldflags "-X .../app/cli.Version=...".
-var Version = "dev"
 
 // Run runs ipfwatch with args (without the program name) and returns the
 // exit code.
@@ -77,6 +76,9 @@ func Run(args []string, e Env) int {
 		e.Getenv = os.Getenv
 	}
 	name, args := splitCommand(args)
+	if name == "" && len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		name, args = "version", nil
+	}
 	if name == "help" {
 		usage(e.Stdout)
 		return 0
@@ -282,7 +284,7 @@ func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 }
 
 func runVersion(e *Env, _ *common, _ *flag.FlagSet, _ []string) int {
-	fmt.Fprintf(e.Stdout, "ipfwatch %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintln(e.Stdout, version.Get())
 	return 0
 }
 
