@@ -14,7 +14,7 @@ LDFLAGS := -X github.com/ipfwatch/ipfwatch/app/version.Version=$(VERSION) -X git
 # app, and to run the tests (a real X server, session bus and notification daemon).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev
 RUN_PKGS := libgl1-mesa-dri dbus dbus-x11 libnotify-bin
-TEST_PKGS := curl xvfb xauth dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
+TEST_PKGS := curl xvfb xauth x11-utils dbus dbus-x11 dunst libnotify-bin libgl1-mesa-dri libglib2.0-bin
 # To build the tarball (fyne package runs tar -J), and to check it.
 PACKAGE_PKGS := xz-utils
 PACKAGE_CHECK_PKGS := xz-utils desktop-file-utils

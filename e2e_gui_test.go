@@ -113,6 +113,25 @@ func TestE2ETray(t *testing.T) {
 		t.Fatalf("failure log %v", fails)
 	}
 
+	// Started again on the same data directory, ipfwatch brings the
+	// running one's window up and leaves with exit 0.
+	if sess.WindowViewable("ipfwatch") {
+		t.Fatal("the window shows before anything asked for it")
+	}
+	second := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", dir)
+	second.Env = cmd.Env
+	secondOut, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(secondOut), "already running") {
+		t.Fatalf("second start: %v, said %q; want exit 0 after raising the first", err, secondOut)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !sess.WindowViewable("ipfwatch") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the running ipfwatch's window did not come up:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Quit from the tray stops the app cleanly.
 	quit := false
 	for try := 0; try < 3 && !quit; try++ {

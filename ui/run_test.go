@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 			log.Error("open", "err", err)
 			os.Exit(1)
 		}
-		code := Run(a, log)
+		code := Run(a, log, nil)
 		// Nothing of ours may run once Run has returned.
 		time.Sleep(100 * time.Millisecond)
 		if ours := uitest.OursRunning(); len(ours) > 0 {

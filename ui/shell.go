@@ -59,6 +59,7 @@ type shell struct {
 	quitFyne func()
 
 	kick       chan struct{}
+	ctx        context.Context // the shell's goroutines' context, from start
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	startOnce  sync.Once
@@ -240,7 +241,7 @@ func clip(s string, n int) string {
 func (s *shell) start() {
 	s.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
-		s.cancel = cancel
+		s.ctx, s.cancel = ctx, cancel
 		for i, v := range s.views {
 			sub := s.subs[i]
 			s.wg.Add(1)
@@ -268,6 +269,29 @@ func (s *shell) start() {
 			s.refreshLoop(ctx)
 		}()
 	})
+}
+
+// followRaises brings the window up for each request on raised, until the
+// shell stops.
+func (s *shell) followRaises(raised <-chan struct{}) {
+	if raised == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case _, ok := <-raised:
+				if !ok {
+					return
+				}
+				s.do(func() { s.showTab("") })
+			}
+		}
+	}()
 }
 
 // stop ends the shell's goroutines and every view's, and waits for them,

@@ -22,9 +22,10 @@ import (
 )
 
 // Run starts the tray app on a and blocks until the engineer quits; it
-// returns the process exit code. The caller has checked that there is a
-// display.
-func Run(a *app.App, log *slog.Logger) int {
+// returns the process exit code. Each value on raised brings the window up
+// (another start of the tray app asked for it). The caller has checked that
+// there is a display.
+func Run(a *app.App, log *slog.Logger, raised <-chan struct{}) int {
 	fa := fyneapp.NewWithID(config.AppID)
 	fa.SetIcon(assets.AppIcon)
 	ctx := context.Background()
@@ -57,6 +58,7 @@ func Run(a *app.App, log *slog.Logger) int {
 		log.Warn("no system tray: the window stays open, and closing it quits ipfwatch")
 	}
 	s.start()
+	s.followRaises(raised)
 	if !tray {
 		s.win.Show()
 	}

@@ -19,12 +19,15 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/instance"
 	"github.com/ipfwatch/ipfwatch/app/version"
 )
 
 // GUI starts the tray application on an open App and returns the exit code
-// when the engineer quits. main passes ui.Run.
-type GUI func(a *app.App, log *slog.Logger) int
+// when the engineer quits. Each value on raised asks it to bring its window
+// up: another start of the tray app on the same data directory. main
+// passes ui.Run.
+type GUI func(a *app.App, log *slog.Logger, raised <-chan struct{}) int
 
 // Env is what a command sees of its process; tests fill it in.
 type Env struct {
@@ -230,13 +233,33 @@ func runGUI(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 		fmt.Fprintln(e.Stderr, "ipfwatch: no display (DISPLAY and WAYLAND_DISPLAY are unset): running headless, as \"ipfwatch serve\"")
 		return runServe(e, c, fs, nil)
 	}
+	// One tray app per data directory: a second start brings the first
+	// one's window up and leaves.
+	inst, err := instance.Acquire(c.dataDir)
+	if re, ok := errors.AsType[*instance.RunningError](err); ok {
+		switch rerr := instance.Raise(c.dataDir); {
+		case rerr == nil:
+			fmt.Fprintf(e.Stderr, "ipfwatch: %v: showed its window\n", re)
+			return 0
+		case errors.Is(rerr, instance.ErrHeadless):
+			fmt.Fprintf(e.Stderr, "ipfwatch: %v; stop it to use the tray app\n", re)
+		default:
+			fmt.Fprintf(e.Stderr, "ipfwatch: %v, and it did not answer: %v\n", re, rerr)
+		}
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "ipfwatch: %v\n", err)
+		return 1
+	}
+	defer inst.Close()
 	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
 	a, err := openApp(e, c, fs, log, true, true)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "ipfwatch: %v\n", err)
 		return 1
 	}
-	return e.GUI(a, log)
+	return e.GUI(a, log, inst.Raised())
 }
 
 func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
@@ -244,7 +267,24 @@ func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 		fmt.Fprintf(e.Stderr, "ipfwatch serve: unexpected argument %q\n", args[0])
 		return 2
 	}
+	// Heard from the start: a SIGTERM while starting still shuts down
+	// gracefully.
+	sig := e.Signals
+	if sig == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sig = ch
+	}
 	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
+	// One serving ipfwatch per data directory: a second one says which is
+	// running, at once, rather than failing later on the busy port.
+	inst, err := instance.AcquireHeadless(c.dataDir)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	defer inst.Close()
 	// The keyring too, so a secret set in the tray app's Settings serves
 	// here; NewSecretStore skips it where there is no session bus.
 	a, err := openApp(e, c, fs, log, true, true)
@@ -265,13 +305,6 @@ func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 		return 1
 	}
 	log.Info("ipfwatch serving", "addr", a.Addr(), "data_dir", c.dataDir)
-	sig := e.Signals
-	if sig == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sig = ch
-	}
 	s := <-sig
 	log.Info("shutting down", "signal", s.String())
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)

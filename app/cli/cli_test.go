@@ -146,7 +146,7 @@ func TestHeadlessFallbackNeedsNoDisplay(t *testing.T) {
 	env := map[string]string{"IPFWATCH_DATA_DIR": t.TempDir(), "IPFWATCH_LISTEN": "bad-address"}
 	guiCalled := false
 	code := Run(nil, Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] },
-		GUI: func(*app.App, *slog.Logger) int { guiCalled = true; return 0 }})
+		GUI: func(*app.App, *slog.Logger, <-chan struct{}) int { guiCalled = true; return 0 }})
 	if guiCalled || code == 0 || !strings.Contains(errOut.String(), "no display") {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}

@@ -339,3 +339,12 @@ func (b *lockedBuffer) String() string {
 // errNoWatcher is returned by watcher methods on a session started without
 // Options.Watcher.
 var errNoWatcher = errors.New("desktoptest: session started without Options.Watcher")
+
+// WindowViewable reports whether the session's X server shows a top-level
+// window named name (xwininfo, from x11-utils): mapped, and so on screen.
+func (s *Session) WindowViewable(name string) bool {
+	cmd := exec.Command("xwininfo", "-name", name)
+	cmd.Env = append(os.Environ(), "DISPLAY="+s.Display)
+	out, err := cmd.Output()
+	return err == nil && strings.Contains(string(out), "Map State: IsViewable")
+}
