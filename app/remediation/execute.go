@@ -66,15 +66,26 @@ func (m *Manager) runProcess(x *execution, spec store.RunSpec) outcome {
 	if err != nil {
 		return outcome{state: store.StateFailed, err: fmt.Sprintf("load event %d: %v", spec.EventID, err)}
 	}
-	evFile, err := writeEventFile(ev.Body)
+	evFile, err := writePrivateTemp("ipfwatch-event-*.json", ev.Body)
 	if err != nil {
 		return outcome{state: store.StateFailed, err: err.Error()}
 	}
 	defer os.Remove(evFile)
+	var rowsFile string
+	if spec.Check != nil {
+		rows := spec.Check.Rows
+		if len(rows) == 0 {
+			rows = []byte("[]")
+		}
+		if rowsFile, err = writePrivateTemp("ipfwatch-check-rows-*.json", rows); err != nil {
+			return outcome{state: store.StateFailed, err: err.Error()}
+		}
+		defer os.Remove(rowsFile)
+	}
 
 	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
 	cmd.Dir = spec.Workdir
-	cmd.Env = childEnv(spec.Env, ev, evFile)
+	cmd.Env = childEnv(spec.Env, ev, evFile, spec.Check, rowsFile)
 	cmd.Stdout, cmd.Stderr = x, x // the same writer: one pipe, order kept
 	cmd.WaitDelay = m.drain       // a background process holding the pipe must not hold the run open
 	setProcessGroup(cmd)
@@ -237,20 +248,22 @@ func (m *Manager) finish(x *execution, spec store.RunSpec, o outcome) {
 	}
 }
 
-// writeEventFile stores the raw event body in a temporary file readable only
-// by this user (os.CreateTemp creates it 0600).
-func writeEventFile(body []byte) (string, error) {
-	f, err := os.CreateTemp("", "ipfwatch-event-*.json")
+// writePrivateTemp stores data for a run's program in a temporary file
+// readable only by this user (os.CreateTemp creates it 0600): the raw event
+// body, the failing rows of an intent check. The caller removes it when the
+// run ends.
+func writePrivateTemp(pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp("", pattern)
 	if err != nil {
-		return "", fmt.Errorf("create event file: %w", err)
+		return "", fmt.Errorf("create %s: %w", pattern, err)
 	}
-	_, werr := f.Write(body)
+	_, werr := f.Write(data)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
 		os.Remove(f.Name())
-		return "", fmt.Errorf("write event file: %w", werr)
+		return "", fmt.Errorf("write %s: %w", f.Name(), werr)
 	}
 	return f.Name(), nil
 }

@@ -49,6 +49,7 @@ type Manager struct {
 	started   bool
 	closed    bool
 	fprint    string // last seen database fingerprint, for foreign changes
+	blocked   []Blocked
 
 	lockMu sync.Mutex
 	lock   *os.File // runner.lock while this manager is the runner

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
@@ -18,13 +19,26 @@ var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
 // program that hands its arguments to a shell cannot be steered by them.
 var safeValueRE = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
 
-// placeholders maps each known placeholder to the event field it reads.
-var placeholders = map[string]func(webhook.Event) string{
-	"snapshot.id": func(e webhook.Event) string { return e.SnapshotID },
-	"snapshotId":  func(e webhook.Event) string { return e.SnapshotID },
-	"event.id":    func(e webhook.Event) string { return strconv.FormatInt(e.ID, 10) },
-	"action":      func(e webhook.Event) string { return e.Action },
-	"status":      func(e webhook.Event) string { return e.Status },
+// subject is what a proposal is made for: an event, and for a rule with
+// an intent condition, one of the event's intent checks.
+type subject struct {
+	event webhook.Event
+	check *ipf.Check
+}
+
+// placeholders maps each known placeholder to the field it reads.
+var placeholders = map[string]func(subject) string{
+	"snapshot.id": func(s subject) string { return s.event.SnapshotID },
+	"snapshotId":  func(s subject) string { return s.event.SnapshotID },
+	"event.id":    func(s subject) string { return strconv.FormatInt(s.event.ID, 10) },
+	"action":      func(s subject) string { return s.event.Action },
+	"status":      func(s subject) string { return s.event.Status },
+	"check.id": func(s subject) string {
+		if s.check == nil {
+			return ""
+		}
+		return s.check.ID
+	},
 }
 
 // ErrUnsafeValue is wrapped by Resolve when an event field used in a
@@ -35,7 +49,7 @@ var ErrUnsafeValue = errors.New("value not allowed in a command argument")
 func checkPlaceholders(s string) error {
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
 		if _, ok := placeholders[m[1]]; !ok {
-			return fmt.Errorf("unknown placeholder {{%s}} (known: {{snapshot.id}}, {{snapshotId}}, {{event.id}}, {{action}}, {{status}})", m[1])
+			return fmt.Errorf("unknown placeholder {{%s}} (known: {{snapshot.id}}, {{snapshotId}}, {{event.id}}, {{action}}, {{status}}, {{check.id}})", m[1])
 		}
 	}
 	rest := placeholderRE.ReplaceAllString(s, "")
@@ -45,9 +59,9 @@ func checkPlaceholders(s string) error {
 	return nil
 }
 
-// fill replaces the placeholders of s with the event's values, refusing any
-// value that is not identifier-shaped.
-func fill(s string, e webhook.Event) (string, error) {
+// fill replaces the placeholders of s with the subject's values, refusing
+// any value that is not identifier-shaped.
+func fill(s string, e subject) (string, error) {
 	var err error
 	out := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
 		name := placeholderRE.FindStringSubmatch(m)[1]

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfwatch/ipfwatch/app/ipf"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
@@ -31,20 +33,31 @@ type Plan struct {
 // arguments. An empty workdir becomes the user's home directory, so the
 // approval screen shows where the program will really run.
 func Resolve(r Rule, e webhook.Event) (Plan, error) {
+	return resolve(r, subject{event: e})
+}
+
+// ResolveCheck is Resolve for a rule with an intent condition and one of
+// the event's checks that meets it: {{check.id}} is filled from it.
+func ResolveCheck(r Rule, e webhook.Event, check ipf.Check) (Plan, error) {
+	return resolve(r, subject{event: e, check: &check})
+}
+
+func resolve(r Rule, sub subject) (Plan, error) {
+	e := sub.event
 	if err := r.validate(); err != nil {
 		return Plan{}, err
 	}
 	p := Plan{Rule: r.Name, Workdir: r.Workdir, Timeout: r.Timeout, Expires: r.Expires, Env: map[string]string{}}
 	p.Argv = append(p.Argv, r.Command[0])
 	for _, a := range r.Command[1:] {
-		v, err := fill(a, e)
+		v, err := fill(a, sub)
 		if err != nil {
 			return Plan{}, fmt.Errorf("rule %q, event %d: %w", r.Name, e.ID, err)
 		}
 		p.Argv = append(p.Argv, v)
 	}
 	for k, v := range r.Env {
-		fv, err := fill(v, e)
+		fv, err := fill(v, sub)
 		if err != nil {
 			return Plan{}, fmt.Errorf("rule %q, event %d: variable %s: %w", r.Name, e.ID, k, err)
 		}
@@ -64,7 +77,7 @@ func Resolve(r Rule, e webhook.Event) (Plan, error) {
 // through from ipfwatch's own environment (never anything else, so the
 // webhook secret cannot leak), the rule's variables, and the event's fields.
 // NUL bytes, which no environment can hold, are dropped from event values.
-func childEnv(ruleEnv map[string]string, e webhook.Event, eventFile string) []string {
+func childEnv(ruleEnv map[string]string, e webhook.Event, eventFile string, check *store.ProposalCheck, rowsFile string) []string {
 	vars := map[string]string{}
 	for _, k := range passThroughEnv {
 		if v, ok := os.LookupEnv(k); ok {
@@ -84,6 +97,13 @@ func childEnv(ruleEnv map[string]string, e webhook.Event, eventFile string) []st
 	vars["IPF_REQUESTER"] = clean(e.Requester)
 	vars["IPF_EVENT_TIMESTAMP"] = strconv.FormatInt(e.TimestampMillis, 10)
 	vars["IPF_EVENT_FILE"] = eventFile
+	if check != nil {
+		vars["IPF_CHECK_ID"] = clean(check.ID)
+		vars["IPF_CHECK_NAME"] = clean(check.Name)
+		vars["IPF_CHECK_COLOR"] = clean(check.Color)
+		vars["IPF_CHECK_COUNT"] = strconv.Itoa(check.Count)
+		vars["IPF_CHECK_ROWS_FILE"] = rowsFile
+	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)

@@ -2,10 +2,12 @@ package remediation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
@@ -28,7 +30,8 @@ func (m *Manager) OnEvent(ctx context.Context, e webhook.Event) ([]int64, error)
 	var ids []int64
 	var errs []error
 	for _, r := range m.Rules() {
-		if !r.Enabled || !r.Matches(e) {
+		// A rule on intent checks waits for them: OnEnriched.
+		if !r.Enabled || !r.Matches(e) || r.Match.Intent != nil {
 			continue
 		}
 		p, err := Resolve(r, e)
@@ -36,24 +39,132 @@ func (m *Manager) OnEvent(ctx context.Context, e webhook.Event) ([]int64, error)
 			m.log.Warn("no remediation proposal", "rule", r.Name, "event", e.ID, "reason", err)
 			continue
 		}
-		id, created, err := m.insertProposal(ctx, e.ID, p, false)
+		id, err := m.propose(ctx, r, e, p, nil)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+		} else if id != 0 {
+			ids = append(ids, id)
 		}
-		if !created {
-			continue
-		}
-		ids = append(ids, id)
-		m.log.Info("remediation proposed", "proposal", id, "rule", r.Name, "event", e.ID)
-		m.emit(Change{Kind: ChangeProposal, ProposalID: id})
-		m.post(notify.Notification{
-			Kind:  notify.ApprovalPending,
-			Title: fmt.Sprintf("Remediation '%s' awaits your approval", r.Name),
-			Body:  fmt.Sprintf("%s. Approvable for %s.", eventSummary(e), config.FormatDuration(p.Expires)),
-		})
 	}
 	return ids, errors.Join(errs...)
+}
+
+// propose stores an automatic proposal (once per event, rule and check),
+// announces and notifies it; id 0 means it existed already.
+func (m *Manager) propose(ctx context.Context, r Rule, e webhook.Event, p Plan, check *store.ProposalCheck) (int64, error) {
+	id, created, err := m.insertProposal(ctx, e.ID, p, false, check)
+	if err != nil || !created {
+		return 0, err
+	}
+	what := eventSummary(e)
+	if check != nil {
+		what = fmt.Sprintf("%s: %s has %d %s", what, check.Name, check.Count, check.Color)
+	}
+	m.log.Info("remediation proposed", "proposal", id, "rule", r.Name, "event", e.ID)
+	m.emit(Change{Kind: ChangeProposal, ProposalID: id})
+	m.post(notify.Notification{
+		Kind:  notify.ApprovalPending,
+		Title: fmt.Sprintf("Remediation '%s' awaits your approval", r.Name),
+		Body:  fmt.Sprintf("%s. Approvable for %s.", what, config.FormatDuration(p.Expires)),
+	})
+	return id, nil
+}
+
+// RowsFetcher reads the rows of one colour behind an intent check of a
+// snapshot, at most limit: (*ipf.Client).CheckRows.
+type RowsFetcher func(ctx context.Context, snapshotID string, check ipf.Check, color ipf.Color, limit int) (ipf.Rows, error)
+
+// maxCheckRows is how many failing rows a proposal keeps for its program.
+const maxCheckRows = ipf.MaxRows
+
+// OnEnriched makes the proposals of enabled rules with an intent condition
+// for an event whose intent checks IP Fabric's API has given: once per
+// event and check that meets the condition. Each proposal keeps up to
+// 1,000 of the check's failing rows (read with rows) for the approval
+// screen and the program. A failed enrichment (err, or no checks) makes no
+// proposal; the log says so, and WaitingOnIPF lists it for the Approvals
+// view.
+func (m *Manager) OnEnriched(ctx context.Context, e webhook.Event, checks []ipf.Check, enrichErr error, rows RowsFetcher) ([]int64, error) {
+	var ids []int64
+	var errs []error
+	for _, r := range m.Rules() {
+		if !r.Enabled || r.Match.Intent == nil || !r.Matches(e) {
+			continue
+		}
+		if enrichErr != nil {
+			m.log.Warn("no remediation proposal: IP Fabric's intent checks could not be read",
+				"rule", r.Name, "event", e.ID, "reason", enrichErr)
+			m.noteBlocked(e, r.Name, enrichErr.Error())
+			continue
+		}
+		m.unblock(e.ID)
+		in := *r.Match.Intent
+		meeting := in.Checks(checks)
+		if len(meeting) == 0 {
+			m.log.Info("no remediation proposal: no intent check meets the rule", "rule", r.Name, "event", e.ID,
+				"check", in.Check, "color", in.ColorName(), "min", in.MinRows())
+			continue
+		}
+		for _, k := range meeting {
+			p, err := ResolveCheck(r, e, k)
+			if err != nil {
+				m.log.Warn("no remediation proposal", "rule", r.Name, "event", e.ID, "check", k.ID, "reason", err)
+				continue
+			}
+			check := &store.ProposalCheck{ID: k.ID, Name: k.Name, Color: in.ColorName(), Count: k.Count(in.colorOf())}
+			if rows != nil {
+				got, err := rows(ctx, e.SnapshotID, k, in.colorOf(), maxCheckRows)
+				if err != nil {
+					m.log.Warn("failing rows of the check not read; proposing without them", "rule", r.Name,
+						"event", e.ID, "check", k.ID, "err", err)
+				} else if check.Rows, err = json.Marshal(rowsOf(got)); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			id, err := m.propose(ctx, r, e, p, check)
+			if err != nil {
+				errs = append(errs, err)
+			} else if id != 0 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+// CheckRow is one failing row of an intent check as a proposal keeps it and
+// its program reads it (IPF_CHECK_ROWS_FILE): the device, its site, the
+// check's column, and the row as IP Fabric gave it.
+type CheckRow struct {
+	Hostname string         `json:"hostname"`
+	Site     string         `json:"site"`
+	Value    string         `json:"value"`
+	Row      map[string]any `json:"row"`
+}
+
+func rowsOf(r ipf.Rows) []CheckRow {
+	out := make([]CheckRow, 0, len(r.Flat))
+	for i, f := range r.Flat {
+		cr := CheckRow{Hostname: f.Hostname, Site: f.Site, Value: f.Value}
+		if i < len(r.Raw) {
+			cr.Row = r.Raw[i]
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+// CheckRows decodes the rows a proposal keeps.
+func CheckRows(c *store.ProposalCheck) ([]CheckRow, error) {
+	if c == nil || len(c.Rows) == 0 {
+		return nil, nil
+	}
+	var rows []CheckRow
+	if err := json.Unmarshal(c.Rows, &rows); err != nil {
+		return nil, fmt.Errorf("check rows: %w", err)
+	}
+	return rows, nil
 }
 
 // eventSummary is one line describing an event, for notifications.
@@ -95,7 +206,7 @@ func (m *Manager) Propose(ctx context.Context, eventID int64, rule string) (int6
 	if err != nil {
 		return 0, err
 	}
-	id, _, err := m.insertProposal(ctx, eventID, p, true)
+	id, _, err := m.insertProposal(ctx, eventID, p, true, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -104,11 +215,11 @@ func (m *Manager) Propose(ctx context.Context, eventID int64, rule string) (int6
 	return id, nil
 }
 
-func (m *Manager) insertProposal(ctx context.Context, eventID int64, p Plan, manual bool) (id int64, created bool, err error) {
+func (m *Manager) insertProposal(ctx context.Context, eventID int64, p Plan, manual bool, check *store.ProposalCheck) (id int64, created bool, err error) {
 	now := m.now()
 	return m.st.InsertProposal(ctx, store.NewProposal{
 		EventID: eventID, Rule: p.Rule, Manual: manual, Argv: p.Argv, Env: p.Env, Workdir: p.Workdir,
-		Timeout: p.Timeout, CreatedAt: now, ExpiresAt: now.Add(p.Expires),
+		Timeout: p.Timeout, CreatedAt: now, ExpiresAt: now.Add(p.Expires), Check: check,
 	})
 }
 

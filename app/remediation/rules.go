@@ -2,11 +2,13 @@ package remediation
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
@@ -25,6 +27,69 @@ type Match struct {
 	Status    string
 	Requester string
 	Test      bool
+	// Intent, when set, makes the rule wait for the event's intent checks
+	// from IP Fabric's API and propose once for each check that meets it.
+	Intent *IntentMatch
+}
+
+// IntentMatch selects intent checks: those whose name (or id) matches the
+// glob Check with at least Min rows of colour Color.
+type IntentMatch struct {
+	Check string // a glob (path.Match syntax) on the check's name, or its id; "" any
+	Color string // red (the default), amber, blue or green
+	Min   int    // at least this many rows; default 1
+}
+
+// colorOf is the colour an intent condition asks for.
+func (m IntentMatch) colorOf() ipf.Color {
+	c, err := ipf.ParseColor(m.Color)
+	if err != nil || m.Color == "" {
+		return ipf.Red
+	}
+	return c
+}
+
+// ColorName is the colour the condition counts, as written in rules.
+func (m IntentMatch) ColorName() string { return m.colorOf().String() }
+
+// MinRows is how many rows of the colour a check needs.
+func (m IntentMatch) MinRows() int {
+	if m.Min <= 0 {
+		return 1
+	}
+	return m.Min
+}
+
+// Checks returns, in order, the checks that meet the condition.
+func (m IntentMatch) Checks(checks []ipf.Check) []ipf.Check {
+	var out []ipf.Check
+	for _, k := range checks {
+		if m.Check != "" && k.ID != m.Check {
+			if ok, _ := path.Match(m.Check, k.Name); !ok {
+				continue
+			}
+		}
+		if k.Count(m.colorOf()) >= m.MinRows() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// validate checks the condition on its own.
+func (m IntentMatch) validate() error {
+	if _, err := path.Match(m.Check, ""); err != nil {
+		return fmt.Errorf("intent check %q is not a valid glob: %w", m.Check, err)
+	}
+	if m.Color != "" {
+		if _, err := ipf.ParseColor(m.Color); err != nil {
+			return fmt.Errorf("intent color %q: use red, amber, blue or green", m.Color)
+		}
+	}
+	if m.Min < 0 {
+		return fmt.Errorf("intent min %d must not be negative", m.Min)
+	}
+	return nil
 }
 
 // Rule says which events deserve which command. It only ever leads to a
@@ -95,6 +160,13 @@ func (r Rule) validate() error {
 	if r.Expires <= 0 {
 		return fmt.Errorf("rule %q: expires must be positive", r.Name)
 	}
+	if r.Match.Intent != nil {
+		if err := r.Match.Intent.validate(); err != nil {
+			return fmt.Errorf("rule %q: %w", r.Name, err)
+		}
+	} else if r.uses("check.id") {
+		return fmt.Errorf("rule %q: {{check.id}} needs an intent condition in match", r.Name)
+	}
 	return nil
 }
 
@@ -129,4 +201,21 @@ func ValidateRules(rules []Rule) error {
 		seen[r.Name] = true
 	}
 	return nil
+}
+
+// uses reports whether the rule's arguments or variables use placeholder
+// name.
+func (r Rule) uses(name string) bool {
+	vals := append([]string(nil), r.Command...)
+	for _, v := range r.Env {
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		for _, m := range placeholderRE.FindAllStringSubmatch(v, -1) {
+			if m[1] == name {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,14 +198,45 @@ func parseMatch(n *yaml.Node) (Match, error) {
 			err = decodeScalar(v, &m.Requester)
 		case "test":
 			err = decodeScalar(v, &m.Test)
+		case "intent":
+			m.Intent, err = parseIntent(v)
 		default:
-			return m, lineError(k, "unknown key %q in match (expected type, action, status, requester, test)", k.Value)
+			return m, lineError(k, "unknown key %q in match (expected type, action, status, requester, test, intent)", k.Value)
 		}
 		if err != nil {
 			return m, err
 		}
 	}
 	return m, nil
+}
+
+// parseIntent reads an intent condition: {check: "NTP*", color: red, min: 1}.
+func parseIntent(n *yaml.Node) (*IntentMatch, error) {
+	var m IntentMatch
+	if n.Kind != yaml.MappingNode {
+		return nil, lineError(n, "intent must be a mapping such as {check: \"NTP*\", color: red, min: 1}")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var err error
+		switch k.Value {
+		case "check":
+			err = decodeScalar(v, &m.Check)
+		case "color", "colour":
+			err = decodeScalar(v, &m.Color)
+		case "min":
+			err = decodeScalar(v, &m.Min)
+		default:
+			return nil, lineError(k, "unknown key %q in intent (expected check, color, min)", k.Value)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := m.validate(); err != nil {
+		return nil, lineError(n, "%v", err)
+	}
+	return &m, nil
 }
 
 // decodeScalar decodes a scalar node, refusing lists and mappings where one
@@ -304,6 +336,15 @@ func ruleNode(r Rule) *yaml.Node {
 	if r.Match.Test {
 		match.Content = append(match.Content, str("test"), boolNode(true))
 	}
+	if in := r.Match.Intent; in != nil {
+		intent := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		if in.Check != "" {
+			intent.Content = append(intent.Content, str("check"), str(in.Check))
+		}
+		intent.Content = append(intent.Content, str("color"), str(in.ColorName()),
+			str("min"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(in.MinRows())})
+		match.Content = append(match.Content, str("intent"), intent)
+	}
 	add("match", match)
 	cmd := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 	for _, a := range r.Command {
@@ -372,6 +413,12 @@ const exampleRules = `# ipfwatch remediation rules.
 #   enabled:  false keeps the rule for manual use ("Remediate...") only
 #   match:    type, action, status, requester; an omitted key matches anything.
 #             Test webhooks never match unless "test: true" is given.
+#             intent: {check: "NTP*", color: red, min: 1} waits for the
+#             event's intent checks from IP Fabric's API and proposes once
+#             for each check (a glob on its name, or its id) with at least
+#             min rows of that colour; {{check.id}} is then a placeholder
+#             and the program gets IPF_CHECK_ID, IPF_CHECK_NAME,
+#             IPF_CHECK_COLOR, IPF_CHECK_COUNT and IPF_CHECK_ROWS_FILE.
 #   command:  program and arguments, run directly (no shell). Arguments may use
 #             {{snapshot.id}}, {{snapshotId}}, {{event.id}}, {{action}} and
 #             {{status}}; an event whose value is not made only of letters,

@@ -18,11 +18,16 @@ import (
 // eventColumns are the columns every event query reads, in scanEvent order.
 const eventColumns = `id, received_at, last_seen_at, type, action, status, reason, requester,
 	event_ts, test, snapshot_id, snapshot_name, clone_id, file, report_ids, unrecognised,
-	remote_addr, user_agent, secret_matched, duplicates, body_sha256`
+	remote_addr, user_agent, secret_matched, duplicates, body_sha256, source`
 
-// dedupeQuery finds the stored event a delivery repeats, by key or by body.
+// dedupeQuery finds the stored event a delivery repeats: by key, by body,
+// or by the completion it reports when one side came from catch-up (a
+// webhook after its catch-up event, or catch-up after the webhook): one
+// snapshot completion is one event, whichever arrived first.
 const dedupeQuery = `SELECT min(id) FROM (SELECT id FROM events WHERE dedupe_key = ?1
-	UNION ALL SELECT id FROM events WHERE body_sha256 = ?2)`
+	UNION ALL SELECT id FROM events WHERE body_sha256 = ?2
+	UNION ALL SELECT id FROM events WHERE completion_key = ?3 AND completion_key <> ''
+		AND (source = 'catch-up' OR ?4 = 'catch-up'))`
 
 // InsertEvent stores an accepted delivery, or counts it as a duplicate of the
 // stored event with the same key or the same body hash (IP Fabric retries the
@@ -53,13 +58,18 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 	unrecognised := encodeCSV(d.Unrecognised)
 	received := d.ReceivedAt.UnixMilli()
 	e := d.Payload
+	source := d.Source
+	if source == "" {
+		source = webhook.SourceWebhook
+	}
+	completion := webhook.CompletionKey(e)
 
 	var res Inserted
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		// UNION ALL of two index searches; the equivalent "key = ? OR sha = ?"
 		// makes SQLite build a rowset per lookup and costs three times as much.
 		var orig sql.NullInt64
-		if err := tx.QueryRow(dedupeQuery, key, sum).Scan(&orig); err != nil {
+		if err := tx.QueryRow(dedupeQuery, key, sum, completion, source).Scan(&orig); err != nil {
 			return fmt.Errorf("look up duplicate: %w", err)
 		}
 		if orig.Valid {
@@ -73,11 +83,12 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 		r, err := tx.Exec(`INSERT INTO events (received_at, last_seen_at, type, action, status,
 			reason, requester, event_ts, test, snapshot_id, snapshot_name, clone_id, file,
 			report_ids, unrecognised, remote_addr, user_agent, secret_matched, dedupe_key,
-			body_sha256, duplicates, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			body_sha256, duplicates, body, source, completion_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
 			received, received, e.Type, e.Action, e.Status, e.Reason, e.Requester,
 			e.TimestampMillis, e.Test, e.SnapshotID, e.SnapshotName, e.CloneID, e.File,
-			reportIDs, unrecognised, d.RemoteAddr, d.UserAgent, d.SecretMatched, key, sum, body)
+			reportIDs, unrecognised, d.RemoteAddr, d.UserAgent, d.SecretMatched, key, sum, body,
+			source, completion)
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
@@ -192,7 +203,7 @@ func scanEvent(sc scanner, ev *webhook.Event, extra ...any) error {
 	dest := append([]any{&ev.ID, &received, &lastSeen, &ev.Type, &ev.Action, &ev.Status,
 		&ev.Reason, &ev.Requester, &ev.TimestampMillis, &ev.Test, &ev.SnapshotID, &ev.SnapshotName,
 		&ev.CloneID, &ev.File, &reportIDs, &unrecognised, &ev.RemoteAddr, &ev.UserAgent,
-		&ev.SecretMatched, &ev.Duplicates, &ev.BodySHA256}, extra...)
+		&ev.SecretMatched, &ev.Duplicates, &ev.BodySHA256, &ev.Source}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}

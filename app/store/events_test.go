@@ -77,6 +77,9 @@ func TestEventRoundTrip(t *testing.T) {
 func normal(r webhook.Event) webhook.Event {
 	r.ReceivedAt = r.ReceivedAt.UTC()
 	r.LastSeenAt = r.LastSeenAt.UTC()
+	if r.Source == "" {
+		r.Source = webhook.SourceWebhook
+	}
 	return r
 }
 
@@ -396,7 +399,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		args  []any
 		want  []string
 	}{
-		{dedupeQuery, []any{"k", "h"}, []string{"COVERING INDEX events_key", "COVERING INDEX events_body"}},
+		{dedupeQuery, []any{"k", "h", "c", "webhook"}, []string{"COVERING INDEX events_key", "COVERING INDEX events_body", "INDEX events_completion"}},
 		{`SELECT count(*) FROM events WHERE received_at >= ?`, []any{1}, []string{"COVERING INDEX events_received"}},
 		{`SELECT count(*) FROM rejections WHERE received_at >= ?`, []any{1}, []string{"COVERING INDEX rejections_received"}},
 		{`SELECT id FROM events WHERE snapshot_id = ? AND snapshot_id <> '' ORDER BY id LIMIT ?`, []any{"s", 1}, []string{"INDEX events_snapshot"}},

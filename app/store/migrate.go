@@ -112,6 +112,44 @@ DROP INDEX proposals_state;
 ALTER TABLE proposals RENAME COLUMN state TO decision;
 CREATE INDEX proposals_decision ON proposals(decision, expires_at);
 `,
+	// 3: IP Fabric's API behind the events. An event says where it came
+	// from (a webhook, or catch-up from the API) and which completion it
+	// reports, so a webhook arriving after its catch-up event is a
+	// duplicate. Its enrichment (the snapshot's facts, the intent checks)
+	// is kept beside it. A proposal made for an intent check keeps the
+	// check and its failing rows; automatic proposals are once per event,
+	// rule and check. meta holds small facts of the data directory (when
+	// it was first used, when ipfwatch last ran).
+	`
+ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook';
+ALTER TABLE events ADD COLUMN completion_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_completion ON events(completion_key) WHERE completion_key <> '';
+
+CREATE TABLE enrichments (
+	event_id        INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+	state           TEXT NOT NULL,            -- pending, done, failed, skipped
+	reason          TEXT NOT NULL DEFAULT '',
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	snapshot        TEXT NOT NULL DEFAULT '', -- JSON
+	checks          TEXT NOT NULL DEFAULT '', -- JSON array
+	updated_at      INTEGER NOT NULL,
+	next_attempt_at INTEGER NOT NULL DEFAULT 0 -- unix ms of the next retry; 0 none
+);
+CREATE INDEX enrichments_due ON enrichments(next_attempt_at) WHERE next_attempt_at > 0;
+
+ALTER TABLE proposals ADD COLUMN check_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE proposals ADD COLUMN check_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE proposals ADD COLUMN check_color TEXT NOT NULL DEFAULT '';
+ALTER TABLE proposals ADD COLUMN check_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE proposals ADD COLUMN check_rows TEXT NOT NULL DEFAULT ''; -- JSON
+DROP INDEX proposals_once;
+CREATE UNIQUE INDEX proposals_once ON proposals(event_id, rule, check_id) WHERE manual = 0;
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // migrate applies every migration newer than the database's user_version,

@@ -53,6 +53,19 @@ type Proposal struct {
 	// requester, times, test, snapshot id and name, reason); not its body.
 	Event webhook.Event
 	RunID int64 // 0 until approved
+	// Check is the intent check a rule with an intent condition proposed
+	// for, nil for other proposals.
+	Check *ProposalCheck
+}
+
+// ProposalCheck is the intent check a proposal was made for, with its
+// failing rows as IP Fabric gave them at proposal time.
+type ProposalCheck struct {
+	ID    string
+	Name  string
+	Color string // red, amber, blue, green
+	Count int    // rows of that colour
+	Rows  []byte // JSON array of rows, at most 1,000
 }
 
 // NewProposal is a plan to freeze into a pending proposal.
@@ -66,6 +79,7 @@ type NewProposal struct {
 	Timeout   time.Duration
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	Check     *ProposalCheck
 }
 
 // proposalState derives a proposal's state, in this one place, from its
@@ -91,7 +105,8 @@ const proposalSelect = `SELECT x.id, x.event_id, x.rule, x.manual, x.state, x.ar
 	CASE WHEN x.state = 'expired' THEN x.expires_at ELSE x.decided_at END,
 	x.decided_by, x.comment,
 	e.received_at, e.type, e.action, e.status, e.reason, e.requester, e.event_ts, e.test,
-	e.snapshot_id, e.snapshot_name, x.run_id
+	e.snapshot_id, e.snapshot_name, x.run_id,
+	x.check_id, x.check_name, x.check_color, x.check_count, x.check_rows
 	FROM ` + proposalStates + ` JOIN events e ON e.id = x.event_id`
 
 func scanProposal(sc scanner) (Proposal, error) {
@@ -99,13 +114,20 @@ func scanProposal(sc scanner) (Proposal, error) {
 	var argv, env string
 	var timeoutMS, created, expires, received int64
 	var decided sql.NullInt64
+	var check ProposalCheck
+	var rows string
 	err := sc.Scan(&p.ID, &p.EventID, &p.Rule, &p.Manual, &p.State, &argv, &env, &p.Workdir,
 		&timeoutMS, &created, &expires, &decided, &p.DecidedBy, &p.Comment,
 		&received, &p.Event.Type, &p.Event.Action, &p.Event.Status, &p.Event.Reason,
 		&p.Event.Requester, &p.Event.TimestampMillis, &p.Event.Test, &p.Event.SnapshotID,
-		&p.Event.SnapshotName, &p.RunID)
+		&p.Event.SnapshotName, &p.RunID,
+		&check.ID, &check.Name, &check.Color, &check.Count, &rows)
 	if err != nil {
 		return p, err
+	}
+	if check.ID != "" {
+		check.Rows = []byte(rows)
+		p.Check = &check
 	}
 	if err := json.Unmarshal([]byte(argv), &p.Argv); err != nil {
 		return p, fmt.Errorf("proposal %d: argv: %w", p.ID, err)
@@ -145,13 +167,19 @@ func (s *Store) InsertProposal(ctx context.Context, np NewProposal) (id int64, c
 	if err != nil {
 		return 0, false, fmt.Errorf("encode env: %w", err)
 	}
+	var check ProposalCheck
+	if np.Check != nil {
+		check = *np.Check
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		id, created = 0, false
 		res, err := tx.Exec(`INSERT INTO proposals (event_id, rule, manual, decision, argv, env, workdir,
-			timeout_ms, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			timeout_ms, created_at, expires_at, check_id, check_name, check_color, check_count, check_rows)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`,
 			np.EventID, np.Rule, np.Manual, StatePending, string(argv), string(envJSON), np.Workdir,
-			np.Timeout.Milliseconds(), np.CreatedAt.UnixMilli(), np.ExpiresAt.UnixMilli())
+			np.Timeout.Milliseconds(), np.CreatedAt.UnixMilli(), np.ExpiresAt.UnixMilli(),
+			check.ID, check.Name, check.Color, check.Count, string(check.Rows))
 		if err != nil {
 			return err
 		}

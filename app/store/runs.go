@@ -46,6 +46,7 @@ type RunSpec struct {
 	Env                        map[string]string
 	Workdir                    string
 	Timeout                    time.Duration
+	Check                      *ProposalCheck // the intent check proposed for, if any
 }
 
 // RunEnd is how a run ended, with the output it left.
@@ -153,13 +154,20 @@ func (s *Store) ClaimRun(ctx context.Context, runID int64, now time.Time) (RunSp
 			}
 			return fmt.Errorf("run %d is %s, not queued: %w", runID, state, ErrDecided)
 		}
-		var argv, env string
+		var argv, env, rows string
 		var timeoutMS int64
-		err = tx.QueryRow(`SELECT p.id, p.event_id, p.rule, p.argv, p.env, p.workdir, p.timeout_ms
+		var check ProposalCheck
+		err = tx.QueryRow(`SELECT p.id, p.event_id, p.rule, p.argv, p.env, p.workdir, p.timeout_ms,
+			p.check_id, p.check_name, p.check_color, p.check_count, p.check_rows
 			FROM runs r JOIN proposals p ON p.id = r.proposal_id WHERE r.id = ?`, runID).
-			Scan(&spec.ProposalID, &spec.EventID, &spec.Rule, &argv, &env, &spec.Workdir, &timeoutMS)
+			Scan(&spec.ProposalID, &spec.EventID, &spec.Rule, &argv, &env, &spec.Workdir, &timeoutMS,
+				&check.ID, &check.Name, &check.Color, &check.Count, &rows)
 		if err != nil {
 			return err
+		}
+		if check.ID != "" {
+			check.Rows = []byte(rows)
+			spec.Check = &check
 		}
 		if err := json.Unmarshal([]byte(argv), &spec.Argv); err != nil || len(spec.Argv) == 0 {
 			return fmt.Errorf("run %d: stored argv unreadable: %v", runID, err)

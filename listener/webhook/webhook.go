@@ -57,11 +57,38 @@ type Event struct {
 	UserAgent     string
 	ReceivedAt    time.Time
 	SecretMatched string // "current" or "previous"
+	// Source is where the event came from: SourceWebhook, or SourceCatchUp
+	// for one ipfwatch stored because IP Fabric's API showed a snapshot
+	// finished while no webhook reached it. Empty means SourceWebhook.
+	Source string
 
 	// Kept by the store: when IP Fabric last repeated the delivery, and how
 	// many times it did.
 	LastSeenAt time.Time
 	Duplicates int64
+}
+
+// Where an event came from.
+const (
+	SourceWebhook = "webhook"
+	SourceCatchUp = "catch-up"
+)
+
+// CompletionKey names the completion an event reports, for the two kinds
+// ipfwatch can also learn of from IP Fabric's API (catch-up): a snapshot's
+// discovery, and the intent verification of a snapshot. It is "" for every
+// other event. One completion is stored once, whichever way it arrived
+// first.
+func CompletionKey(p Payload) string {
+	if p.Status != "completed" || p.SnapshotID == "" || p.Test {
+		return ""
+	}
+	switch {
+	case p.Type == TypeSnapshot && p.Action == "discover",
+		p.Type == TypeIntentVerification && p.Action == "calculate":
+		return p.Type + "/" + p.Action + "/completed/" + p.SnapshotID
+	}
+	return ""
 }
 
 // Rejection is one refused request, described well enough for an engineer to
