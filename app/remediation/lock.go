@@ -27,16 +27,19 @@ func (m *Manager) tryBecomeRunner(ctx context.Context) (bool, error) {
 		m.lockMu.Unlock()
 		return false, nil
 	}
-	m.lock = f
 	// Say who holds it, for an engineer wondering which ipfwatch runs.
 	if err := f.Truncate(0); err == nil {
 		fmt.Fprintf(f, "%d\n", os.Getpid())
 	}
-	m.lockMu.Unlock()
-	m.log.Info("this process runs approved remediations", "lock", m.lockPath())
+	// Recover what a dead runner left before this one counts as the
+	// runner (lockMu held), so nothing approved from now on is taken for
+	// the dead runner's leftovers.
 	if err := m.recoverStale(ctx, true); err != nil {
 		m.log.Error("mark interrupted runs", "err", err)
 	}
+	m.lock = f
+	m.lockMu.Unlock()
+	m.log.Info("this process runs approved remediations", "lock", m.lockPath())
 	return true, nil
 }
 
