@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/notify"
+	"github.com/ipfwatch/ipfwatch/app/remediation/proctree"
 	"github.com/ipfwatch/ipfwatch/app/store"
 )
 
@@ -622,12 +623,15 @@ func (m *Manager) runProcess(x *execution, spec runSpec) outcome {
 	cmd.Env = childEnv(spec.env, ev, evFile)
 	cmd.Stdout, cmd.Stderr = x, x // the same writer: one pipe, order kept
 	cmd.WaitDelay = m.drain       // a background process holding the pipe must not hold the run open
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	tree, err := proctree.Start(cmd)
+	if err != nil {
 		msg := fmt.Sprintf("could not start %s: %v", spec.argv[0], err)
 		x.Write([]byte("ipfwatch: " + msg + "\n"))
 		return outcome{state: StateFailed, err: msg}
 	}
+	// On Windows closing the tree's job ends whatever the program left
+	// running; on Unix such background processes outlive the run.
+	defer tree.Close()
 	m.recordPID(spec, cmd.Process.Pid)
 
 	waitCh := make(chan error, 1)
@@ -642,7 +646,7 @@ func (m *Manager) runProcess(x *execution, spec runSpec) outcome {
 	kill := func(reason string) {
 		why = reason
 		timeoutC, stopC = nil, nil
-		killed = terminate(cmd.Process, m.o.Grace)
+		killed = terminate(tree, m.o.Grace)
 	}
 	for {
 		select {
@@ -693,21 +697,14 @@ func result(ps *os.ProcessState, why string, timeout time.Duration) outcome {
 	return o
 }
 
-// terminate stops a process group: SIGTERM, then SIGKILL once the group is
-// empty or grace has passed. The channel closes when done.
-func terminate(p *os.Process, grace time.Duration) <-chan struct{} {
+// terminate stops the program's whole process tree (SIGTERM to its process
+// group, SIGKILL once the group is empty or grace has passed; on Windows its
+// job object is terminated). The channel closes when done.
+func terminate(tree *proctree.Tree, grace time.Duration) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		signalGroup(p, false)
-		deadline := time.Now().Add(grace)
-		for time.Now().Before(deadline) && groupAlive(p) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		signalGroup(p, true)
-		// Should the group be unreachable, the program itself must still
-		// end, or the run (and Close) would wait for it forever.
-		_ = p.Kill()
+		_ = tree.Stop(grace) // a tree already gone is not an error; Stop kills the program itself in any case
 	}()
 	return done
 }
