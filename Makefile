@@ -44,11 +44,13 @@ build-windows: deps-windows
 	$(WIN_GO) build -o $(WIN_BIN) .
 
 # wine-ready builds what the wine tests run: ipfwatch.exe, the Windows
-# builds of the packages' tests that run under wine, and the wine prefix.
+# builds of the packages' tests that run under wine, a remediation program
+# that starts a process tree, and the wine prefix.
 wine-ready: build-windows
 	@mkdir -p $(WIN_TESTS)
 	GOOS=windows GOARCH=amd64 $(GO) test -c -o $(WIN_TESTS)/proctree_test.exe ./app/remediation/proctree
 	GOOS=windows GOARCH=amd64 $(GO) test -c -o $(WIN_TESTS)/config_test.exe ./app/config
+	GOOS=windows GOARCH=amd64 $(GO) build -o $(WIN_TESTS)/spawntree.exe ./tools/wine/spawntree
 	./tools/wine/prefix.sh $(WINEPREFIX_DIR)
 
 # run starts the tray app with its data in the default place (where there is
@@ -74,7 +76,7 @@ test: deps-test fmt-check vet wine-ready
 
 # test-windows runs only the tests of the Windows build under wine.
 test-windows: wine-ready
-	$(WINE_ENV) $(GO) test -count=1 -run '^TestWine' -v .
+	$(WINE_ENV) $(GO) test -count=1 -timeout 15m -run '^TestWine' -v .
 
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./listener/ ./app/ ./app/store/

@@ -10,6 +10,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -114,6 +116,9 @@ func (h *wineHarness) serve(t *testing.T, dir string) *server {
 	stderr := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = io.MultiWriter(stderr, pw)
+	// A process the server started and failed to stop may hold its stderr
+	// open; Wait must not wait for that.
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -227,5 +232,108 @@ func TestWinePackageTests(t *testing.T) {
 			}
 			t.Logf("%s under wine: %d tests passed", c.binary, len(passed))
 		})
+	}
+}
+
+// TestWineRemediationTree: under wine, an approved run whose program started
+// a child is stopped by its timeout, and the whole tree goes with it: the
+// program, and the grandchild that only the job object ties to the run. The
+// timeout takes the same path as Cancel (the runner stops the tree), and
+// unlike Cancel needs no UI.
+func TestWineRemediationTree(t *testing.T) {
+	h := needWine(t)
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	if err := os.Mkdir(pids, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	spawntree := filepath.Join(h.tests, "spawntree.exe")
+	// The timeout only has to outlast starting two processes under wine
+	// and the test's look at them; a slow machine fails with that said.
+	const timeout = 20 * time.Second
+	rules := fmt.Sprintf(`rules:
+  - name: spawn-tree
+    enabled: true
+    match: {type: intent-verification, action: calculate, status: completed}
+    command: [%q, %q]
+    workdir: %q
+    timeout: %s
+    expires: 1h
+`, winPath(spawntree), winPath(pids), winPath(dir), timeout)
+	if err := os.WriteFile(filepath.Join(dir, "remediations.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := h.serve(t, dir)
+	out, errOut, code := h.cli(t, dir, "send", "--url", s.url, "--type", "intent-verification", "--action", "calculate",
+		"--status", "completed", "--snapshot-id", "wine-tree")
+	if code != 0 {
+		t.Fatalf("send: exit %d: %s %s", code, out, errOut)
+	}
+	var id string
+	for deadline := time.Now().Add(time.Minute); id == "" && time.Now().Before(deadline); {
+		out, _, _ = h.cli(t, dir, "proposals", "--json")
+		for _, p := range jsonLines(t, out) {
+			if p["rule"] == "spawn-tree" && p["state"] == "pending" {
+				id = fmt.Sprint(p["id"])
+			}
+		}
+	}
+	if id == "" {
+		t.Fatalf("no pending proposal: %s\nserver log:\n%s", out, s.stderr.String())
+	}
+	if out, errOut, code = h.cli(t, dir, "approve", id); code != 0 || !strings.Contains(out, "queued for the running ipfwatch") {
+		t.Fatalf("approve: exit %d: %q %q", code, out, errOut)
+	}
+	started := time.Now()
+	deadline := started.Add(timeout)
+	for _, role := range []string{"child", "grandchild"} {
+		for {
+			if _, err := os.Stat(filepath.Join(pids, role+".pid")); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the run's %s never started:\n%s", role, s.stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !h.alive(t, filepath.Join(pids, role+".pid")) {
+			t.Fatalf("the run's %s is not running while the run is", role)
+		}
+	}
+	if time.Since(started) >= timeout {
+		t.Fatalf("looking at the tree took longer than the run's timeout (%s); the machine is too slow for this test", timeout)
+	}
+	var run map[string]any
+	for deadline := time.Now().Add(timeout + time.Minute); run == nil && time.Now().Before(deadline); {
+		out, _, _ = h.cli(t, dir, "runs", "--json")
+		if runs := jsonLines(t, out); len(runs) == 1 && runs[0]["state"] != "queued" && runs[0]["state"] != "running" {
+			run = runs[0]
+		}
+	}
+	if run == nil || run["state"] != "timed_out" {
+		t.Fatalf("run: %v, want timed_out\nserver log:\n%s", run, s.stderr.String())
+	}
+	for _, role := range []string{"child", "grandchild"} {
+		if h.alive(t, filepath.Join(pids, role+".pid")) {
+			t.Errorf("the run's %s still runs after the run timed out", role)
+		}
+	}
+}
+
+// alive asks spawntree.exe whether the process in pidFile still runs.
+func (h *wineHarness) alive(t *testing.T, pidFile string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := h.command(ctx, filepath.Join(h.tests, "spawntree.exe"), "-alive", winPath(pidFile)).CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &ee) && ee.ExitCode() == 1:
+		return false
+	default:
+		t.Fatalf("spawntree -alive %s: %v: %s", pidFile, err, out)
+		return false
 	}
 }
