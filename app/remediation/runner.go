@@ -646,7 +646,7 @@ func (m *Manager) runProcess(x *execution, spec runSpec) outcome {
 	kill := func(reason string) {
 		why = reason
 		timeoutC, stopC = nil, nil
-		killed = terminate(tree, m.o.Grace)
+		killed = m.terminate(tree, spec.runID)
 	}
 	for {
 		select {
@@ -698,13 +698,17 @@ func result(ps *os.ProcessState, why string, timeout time.Duration) outcome {
 }
 
 // terminate stops the program's whole process tree (SIGTERM to its process
-// group, SIGKILL once the group is empty or grace has passed; on Windows its
-// job object is terminated). The channel closes when done.
-func terminate(tree *proctree.Tree, grace time.Duration) <-chan struct{} {
+// group, SIGKILL once the group is empty or Grace has passed; on Windows its
+// job object is terminated). Stop kills the program itself in any case, so
+// the run ends even if the tree could not be signalled. The channel closes
+// when done.
+func (m *Manager) terminate(tree *proctree.Tree, runID int64) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = tree.Stop(grace) // a tree already gone is not an error; Stop kills the program itself in any case
+		if err := tree.Stop(m.o.Grace); err != nil {
+			m.log.Warn("stop the run's process tree", "run", runID, "err", err)
+		}
 	}()
 	return done
 }
