@@ -119,7 +119,7 @@ func (s *SecretStore) Set(w Which, v string) (Source, error) {
 			return FromKeyring, nil
 		}
 	}
-	if err := WriteFileAtomic(path, []byte(v+"\n"), 0o600); err != nil {
+	if err := writePrivateFile(path, []byte(v+"\n")); err != nil {
 		return FromNowhere, fmt.Errorf("write %s secret: %w", w, err)
 	}
 	return FromFile, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/notify"
+	"github.com/ipfwatch/ipfwatch/app/remediation/proctree"
 	"github.com/ipfwatch/ipfwatch/app/store"
 )
 
@@ -88,12 +89,15 @@ func (m *Manager) runProcess(x *execution, spec store.RunSpec) outcome {
 	cmd.Env = childEnv(spec.Env, ev, evFile, spec.Check, rowsFile)
 	cmd.Stdout, cmd.Stderr = x, x // the same writer: one pipe, order kept
 	cmd.WaitDelay = m.drain       // a background process holding the pipe must not hold the run open
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	tree, err := proctree.Start(cmd)
+	if err != nil {
 		msg := fmt.Sprintf("could not start %s: %v", spec.Argv[0], err)
 		x.Write([]byte("ipfwatch: " + msg + "\n"))
 		return outcome{state: store.StateFailed, err: msg}
 	}
+	// On Windows closing the tree's job ends whatever the program left
+	// running; on Unix such background processes outlive the run.
+	defer tree.Close()
 	m.recordPID(spec, cmd.Process.Pid)
 
 	waitCh := make(chan error, 1)
@@ -108,7 +112,7 @@ func (m *Manager) runProcess(x *execution, spec store.RunSpec) outcome {
 	kill := func(reason string) {
 		why = reason
 		timeoutC, stopC = nil, nil
-		killed = terminate(cmd.Process, m.o.Grace)
+		killed = m.terminate(tree, spec.RunID)
 	}
 	for {
 		select {
@@ -159,21 +163,18 @@ func result(ps *os.ProcessState, why string, timeout time.Duration) outcome {
 	return o
 }
 
-// terminate stops a process group: SIGTERM, then SIGKILL once the group is
-// empty or grace has passed. The channel closes when done.
-func terminate(p *os.Process, grace time.Duration) <-chan struct{} {
+// terminate stops the program's whole process tree (SIGTERM to its process
+// group, SIGKILL once the group is empty or Grace has passed; on Windows its
+// job object is terminated). Stop kills the program itself in any case, so
+// the run ends even if the tree could not be signalled. The channel closes
+// when done.
+func (m *Manager) terminate(tree *proctree.Tree, runID int64) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		signalGroup(p, false)
-		deadline := time.Now().Add(grace)
-		for time.Now().Before(deadline) && groupAlive(p) {
-			time.Sleep(50 * time.Millisecond)
+		if err := tree.Stop(m.o.Grace); err != nil {
+			m.log.Warn("stop the run's process tree", "run", runID, "err", err)
 		}
-		signalGroup(p, true)
-		// Should the group be unreachable, the program itself must still
-		// end, or the run (and Close) would wait for it forever.
-		_ = p.Kill()
 	}()
 	return done
 }

@@ -6,33 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 )
 
 // passThroughEnv is what a run inherits from ipfwatch's environment.
 var passThroughEnv = []string{"PATH", "HOME", "LANG"}
-
-// setProcessGroup puts the program in a new process group (pgid = its pid),
-// so that signalling the group reaches every process it started.
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-}
-
-// signalGroup sends SIGTERM (or SIGKILL) to the program's whole process
-// group. A group that is already gone is not an error.
-func signalGroup(p *os.Process, hard bool) {
-	sig := syscall.SIGTERM
-	if hard {
-		sig = syscall.SIGKILL
-	}
-	_ = syscall.Kill(-p.Pid, sig)
-}
-
-// groupAlive reports whether any process of the group still exists.
-func groupAlive(p *os.Process) bool {
-	return syscall.Kill(-p.Pid, 0) == nil
-}
 
 // lockFile takes an exclusive, non-blocking flock on path. ok is false if
 // another open file (in this or another process) holds it. The lock goes

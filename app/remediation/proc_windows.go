@@ -6,29 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 )
 
 // passThroughEnv is what a run inherits from ipfwatch's environment. Windows
 // programs need a few more variables than PATH, HOME and LANG to work at all.
 var passThroughEnv = []string{"PATH", "HOME", "LANG", "SystemRoot", "windir", "USERPROFILE", "TEMP", "TMP", "PATHEXT", "ComSpec"}
-
-// setProcessGroup starts the program in a new process group, so it does not
-// receive ipfwatch's console signals.
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
-}
-
-// signalGroup is the Windows equivalent of stopping the group: Windows has no
-// SIGTERM for console-less programs, so both steps terminate the program.
-// Its own children are not reached (that would need a job object).
-func signalGroup(p *os.Process, hard bool) {
-	_ = p.Kill()
-}
-
-// groupAlive is false: after Kill there is nothing more to wait for.
-func groupAlive(p *os.Process) bool { return false }
 
 // errSharingViolation is ERROR_SHARING_VIOLATION.
 const errSharingViolation syscall.Errno = 32
