@@ -22,6 +22,8 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/dirwatch"
+	"github.com/ipfwatch/ipfwatch/app/enrich"
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
@@ -59,6 +61,7 @@ type App struct {
 	store   *store.Store
 	center  *notify.Center
 	rem     *remediation.Manager
+	enrich  *enrich.Enricher
 	secrets *config.SecretStore
 	bus     broadcaster
 	post    postQueue
@@ -77,12 +80,20 @@ type App struct {
 	serving     *runGroup // the bound servers, and those a rebind is retiring
 	retention   *runGroup // the retention loop
 	secretWatch *dirwatch.Watcher
+	catching    *runGroup     // the catch-up loop
+	reconf      chan struct{} // the API configuration changed: tells the catch-up loop
 
 	mu        sync.Mutex
 	saved     config.Settings // as in settings.json
 	effective config.Settings // saved + overrides
 	srv       *server
 	listenErr error
+	// The IP Fabric API client in force (nil while not configured, and
+	// ipfErr says why), and what the last catch-up added.
+	ipfClient  *ipf.Client
+	ipfErr     string
+	caughtUp   int
+	caughtUpAt time.Time
 }
 
 // phase is where an App is in its life: opened, started, shut down.
@@ -113,7 +124,7 @@ func Open(o Options) (*App, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	a := &App{opts: o, log: o.Logger, now: o.Now}
+	a := &App{opts: o, log: o.Logger, now: o.Now, reconf: make(chan struct{}, 1)}
 	saved, err := config.LoadSettings(config.SettingsFile(o.DataDir))
 	if err != nil {
 		// A broken settings file must not keep the listener down: run on
@@ -158,6 +169,14 @@ func Open(o Options) (*App, error) {
 		a.center.Close()
 		st.Close()
 		return nil, err
+	}
+
+	a.reloadIPF()
+	a.enrich = enrich.New(st, enrich.Options{Client: a.enrichClient, Done: a.onEnriched, Now: o.Now, Logger: o.Logger})
+	// Catch-up never asks for anything older than the first use of this
+	// data directory.
+	if err := st.SetMetaTime(context.Background(), store.MetaFirstUsed, o.Now(), true); err != nil {
+		a.log.Warn("cannot record the first use of the data directory", "err", err)
 	}
 
 	a.handler.Store(a.newHandler(a.effective))
@@ -209,3 +228,6 @@ func (a *App) onRemediationChange(c remediation.Change) {
 		a.publish(Change{Kind: RulesChanged})
 	}
 }
+
+// Enricher looks events up in IP Fabric's API (Look up again).
+func (a *App) Enricher() *enrich.Enricher { return a.enrich }

@@ -12,6 +12,7 @@ type ChangeKind string
 const (
 	EventStored       ChangeKind = "event"     // ID is the event id
 	EventDuplicate    ChangeKind = "duplicate" // ID is the original event id
+	EventEnriched     ChangeKind = "enriched"  // ID is the event id: its IP Fabric lookup ended
 	RejectionRecorded ChangeKind = "rejection" // ID is the rejection id
 	ProposalChanged   ChangeKind = "proposal"  // ID is the proposal id
 	RunChanged        ChangeKind = "run"       // ID is the run id

@@ -54,15 +54,19 @@ type part struct {
 // reverse order. The order is written here once, and it is what makes a
 // quit lose nothing: the listener stops first (requests in flight are
 // answered, each committed before its answer), then nothing outside can
-// cause work, then the work already queued by answered deliveries
-// (notifications, proposals) drains, then remediation stops (a run still
-// going is stopped and recorded as interrupted). The notification center
+// cause work (the watch, catch-up), then the work already queued by
+// answered deliveries (notifications, proposals, lookups) drains, then the
+// lookups stop (one not yet made is recorded pending, for the next start),
+// then remediation stops (a run still going is stopped and recorded as
+// interrupted). The notification center
 // and the store, opened by Open, close after all of them.
 func (a *App) parts() []part {
 	return []part{
 		{"remediation", a.startRemediation, func(context.Context) error { return a.rem.Close() }},
+		{"IP Fabric lookups", a.startEnrich, a.stopEnrich},
 		{"post-processing", a.startPost, a.stopPost},
 		{"retention", a.startRetention, a.stopRetention},
+		{"catch-up", a.startCatchUp, a.stopCatchUp},
 		{"data directory watch", a.startWatch, a.stopWatch},
 		{"listener", a.startListener, a.stopListener},
 	}
@@ -124,6 +128,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		err = a.rem.Close()
 	}
 	a.phase = stopped
+	if c := a.ipf(); c != nil {
+		c.Close()
+	}
 	a.center.Close()
 	return errors.Join(err, a.store.Close())
 }
@@ -133,6 +140,16 @@ func (a *App) startRemediation(ctx context.Context) error {
 		return nil
 	}
 	return a.rem.Start(ctx)
+}
+
+func (a *App) startEnrich(ctx context.Context) error {
+	a.enrich.Start(ctx)
+	return nil
+}
+
+func (a *App) stopEnrich(context.Context) error {
+	a.enrich.Stop()
+	return nil
 }
 
 func (a *App) startPost(context.Context) error {

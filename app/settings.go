@@ -65,6 +65,9 @@ func (a *App) ApplySettings(s config.Settings) error {
 	if err := a.reloadSecrets(); err != nil {
 		return err
 	}
+	if eff.IPFURL != old.IPFURL || eff.IPFVerify != old.IPFVerify {
+		a.reloadIPF()
+	}
 	if eff.Path != old.Path || eff.MaxAge != old.MaxAge {
 		// A new handler only when what it checks changed: it also holds
 		// the per-address failure limiter and the counters.
@@ -93,6 +96,11 @@ func (a *App) SetSecret(w config.Which, v string) (config.Source, error) {
 	src, err := a.secrets.Set(w, v)
 	if err != nil {
 		return src, err
+	}
+	if w == config.IPFToken {
+		a.reloadIPF()
+		a.publish(Change{Kind: StateChanged})
+		return src, nil
 	}
 	if err := a.reloadSecrets(); err != nil {
 		return src, err

@@ -72,8 +72,10 @@ func (a *App) processPost(it postItem) {
 	}
 	e := *it.event
 	a.publish(Change{Kind: EventStored, ID: e.ID})
-	if n, ok := notify.ForEvent(e.Payload); ok {
-		a.center.Post(n)
+	// An event IP Fabric's API can say more about is notified once the
+	// lookup has answered (onEnriched); the others now.
+	if !a.enrich.Add(e) {
+		a.notifyEvent(e.Payload, nil)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
 	defer cancel()

@@ -30,6 +30,12 @@ type Status struct {
 	Muted           bool
 	MutedUntil      time.Time
 	NotifyError     string // last notification failure, if any
+	// CaughtUp is how many events the last catch-up from IP Fabric's API
+	// added, at CaughtUpAt; 0 when it added none.
+	CaughtUp   int
+	CaughtUpAt time.Time
+	// IPF is why IP Fabric's API is not in use, "" when it is.
+	IPF string
 }
 
 // Status gathers the current state. It reads the store, so call it off
@@ -68,6 +74,9 @@ func (a *App) Status(ctx context.Context) Status {
 		}
 	}
 	s.Muted, s.MutedUntil = a.center.Muted()
+	a.mu.Lock()
+	s.CaughtUp, s.CaughtUpAt, s.IPF = a.caughtUp, a.caughtUpAt, a.ipfErr
+	a.mu.Unlock()
 	if err := a.center.LastError(); err != nil {
 		s.NotifyError = err.Error()
 	}

@@ -67,6 +67,9 @@ func init() {
 		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
 		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
 		{name: "secret", args: "[--generate | --set-stdin]", summary: "show where the webhook secret comes from, or store a new one", setup: secretFlags},
+		{name: "ipf", args: "check | token [--set-stdin | --clear]", summary: "check IP Fabric's API (version, token's user), or store its API token", setup: ipfFlags},
+		{name: "enrich", args: "ID", summary: "look an event up in IP Fabric's API again, now", setup: plain(runEnrich)},
+		{name: "catch-up", args: "[--since 24h]", summary: "store the events of snapshots that finished while no webhook came", setup: catchUpFlags},
 		{name: "autostart", args: "on|off", summary: "start the tray app at login, or not; \"autostart status\" says which", setup: plain(runAutostart)},
 		{name: "version", summary: "print the version, commit and Go version (also --version)", setup: plain(runVersion)},
 	}
@@ -125,6 +128,7 @@ func Run(args []string, e Env) int {
 		fmt.Fprintf(e.Stderr, "ipfwatch %s: %v\n", cmd.name, err)
 		return 2
 	}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
 	return run(&e, &c, fs, pos)
 }
 
@@ -188,6 +192,8 @@ flags for every command (each also read from IPFWATCH_<NAME>, e.g. IPFWATCH_DATA
 	fmt.Fprint(w, `
 secrets: IPF_WEBHOOK_SECRET (and IPF_WEBHOOK_SECRET_PREVIOUS while rotating), or the
 Settings view of the tray app, or the file <data-dir>/secret.current (mode 0600).
+IP Fabric's API: IPF_URL, IPF_TOKEN and IPF_VERIFY, as IP Fabric's Python SDK reads them
+(or --ipf-url, --ipf-verify, Settings, and "ipfwatch ipf token --set-stdin").
 "ipfwatch COMMAND --help" shows a command's own flags.
 `)
 }

@@ -18,11 +18,16 @@ import (
 // command serves nothing, so a bad --listen must not stop it.
 func withApp(e *Env, c *common, cmd string, fn func(a *app.App) int) int {
 	a, err := app.Open(app.Options{
-		DataDir:  c.dataDir,
-		DBPath:   c.db,
-		Sender:   notify.Nowhere{},
-		Logger:   warnLogger(e.Stderr),
-		NoRunner: true,
+		DataDir: c.dataDir,
+		DBPath:  c.db,
+		// IP Fabric's API settings apply: catch-up and lookups use them.
+		Overrides: c.ipfOverrides(),
+		// The keyring too, where a session bus exists: the tray app keeps
+		// the API token there.
+		UseKeyring: true,
+		Sender:     notify.Nowhere{},
+		Logger:     warnLogger(e.Stderr),
+		NoRunner:   true,
 	})
 	if err != nil {
 		return fail(e, cmd, err)

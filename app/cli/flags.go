@@ -7,14 +7,17 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 )
 
 // common holds the flags every command takes. Each has an IPFWATCH_<NAME>
 // environment variable; a flag given on the command line wins over it.
 type common struct {
 	listen, dataDir, db, path, tlsCert, tlsKey string
+	ipfURL, ipfVerify                          string
 	maxAge                                     time.Duration
 	set                                        map[string]bool // flags or env vars given
+	ipfEnv                                     ipf.Config      // IPF_URL, IPF_VERIFY (IPF_TOKEN is a secret)
 	// envErr is an IPFWATCH_* variable that could not be read; the
 	// command refuses to run rather than silently ignore it.
 	envErr error
@@ -51,6 +54,11 @@ func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.path, "path", "/ipfabric", "URL path IP Fabric posts webhooks to")
 	str(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key the listener serves HTTPS")
 	str(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	// IP Fabric's own variables, as its Python SDK reads them, come after
+	// ours: --ipf-url, then IPFWATCH_IPF_URL, then IPF_URL.
+	c.ipfEnv = ipf.ConfigFromEnv(getenv)
+	str(&c.ipfURL, "ipf-url", "", "IP Fabric's address for its REST API, e.g. https://ipfabric.example.com (also IPF_URL)")
+	str(&c.ipfVerify, "ipf-verify", "", "how IP Fabric's certificate is checked: true, false, or a PEM file to trust (also IPF_VERIFY)")
 	maxAge := time.Hour
 	if e := getenv(envName("max-age")); e != "" {
 		d, err := time.ParseDuration(e)
@@ -82,6 +90,28 @@ func (c *common) overrides(fs *flag.FlagSet) config.Overrides {
 	}
 	if c.set["tls-key"] {
 		o.TLSKey = &c.tlsKey
+	}
+	ipfo := c.ipfOverrides()
+	o.IPFURL, o.IPFVerify = ipfo.IPFURL, ipfo.IPFVerify
+	return o
+}
+
+// ipfOverrides are IP Fabric's API settings fixed by a flag, an
+// IPFWATCH_* variable or IP Fabric's own IPF_URL and IPF_VERIFY, in that
+// order. Call it after the flags are parsed.
+func (c *common) ipfOverrides() config.Overrides {
+	var o config.Overrides
+	switch {
+	case c.set["ipf-url"]:
+		o.IPFURL = &c.ipfURL
+	case c.ipfEnv.URL != "":
+		o.IPFURL = &c.ipfEnv.URL
+	}
+	switch {
+	case c.set["ipf-verify"]:
+		o.IPFVerify = &c.ipfVerify
+	case c.ipfEnv.Verify != "":
+		o.IPFVerify = &c.ipfEnv.Verify
 	}
 	return o
 }

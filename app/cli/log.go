@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/enrich"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
@@ -48,8 +49,15 @@ func runLog(e *Env, c *common, fs *flag.FlagSet, o logOpts, args []string) int {
 			return listed(e, "log", o.json, rejectionJSON, printRejections)(
 				a.Store().ListRejections(ctx, store.RejectionFilter{Since: since, Limit: o.limit}))
 		}
-		return listed(e, "log", o.json, eventJSON, printEvents)(
-			a.Store().ListEvents(ctx, store.EventFilter{Since: since, Limit: o.limit}))
+		rows, err := a.Store().ListEvents(ctx, store.EventFilter{Since: since, Limit: o.limit})
+		if err != nil || !o.json {
+			return listed(e, "log", false, nil, printEvents)(rows, err)
+		}
+		withIPF, err := enriched(ctx, a, rows)
+		if err != nil {
+			return fail(e, "log", err)
+		}
+		return writeJSONLines(e, withIPF, eventJSON)
 	})
 }
 
@@ -81,10 +89,46 @@ func writeJSONLines[T any](e *Env, rows []T, conv func(T) any) int {
 
 const timeFormat = "2006-01-02 15:04:05"
 
+// eventWithIPF is an event with what IP Fabric's API said of it.
+type eventWithIPF struct {
+	webhook.Event
+	ipf enrich.Result
+}
+
+// enriched pairs rows with their enrichments, read in one query.
+func enriched(ctx context.Context, a *app.App, rows []webhook.Event) ([]eventWithIPF, error) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	stored, err := a.Store().Enrichments(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]eventWithIPF, len(rows))
+	for i, r := range rows {
+		res := enrich.NotLookedUp(r.Payload)
+		if row, ok := stored[r.ID]; ok {
+			if res, err = enrich.Decode(row); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = eventWithIPF{Event: r, ipf: res}
+	}
+	return out, nil
+}
+
 // eventJSON is an event as `ipfwatch log --json` prints it; id is the id the
-// listener answered with.
-func eventJSON(r webhook.Event) any {
+// listener answered with, source says whether a webhook brought it or
+// catch-up from IP Fabric's API, and ipf is what that API said of it.
+func eventJSON(ew eventWithIPF) any {
+	r := ew.Event
+	source := r.Source
+	if source == "" {
+		source = webhook.SourceWebhook
+	}
 	return map[string]any{
+		"source": source, "ipf": ew.ipf,
 		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		"last_seen_at": r.LastSeenAt.UTC().Format(time.RFC3339Nano),
 		"type":         r.Type, "action": r.Action, "status": r.Status, "reason": r.Reason,

@@ -67,6 +67,14 @@ func proposalJSON(p store.Proposal) any {
 	if !p.DecidedAt.IsZero() {
 		m["decided_at"] = p.DecidedAt.UTC().Format(time.RFC3339Nano)
 	}
+	if p.Check != nil {
+		rows, err := remediation.CheckRows(p.Check)
+		if err != nil || rows == nil {
+			rows = []remediation.CheckRow{}
+		}
+		m["check"] = map[string]any{"id": p.Check.ID, "name": p.Check.Name, "color": p.Check.Color,
+			"count": p.Check.Count, "rows": rows}
+	}
 	return m
 }
 

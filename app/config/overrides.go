@@ -11,6 +11,11 @@ type Overrides struct {
 	MaxAge  *time.Duration
 	TLSCert *string
 	TLSKey  *string
+	// IPFURL and IPFVerify come from --ipf-url and --ipf-verify (or
+	// IPFWATCH_IPF_URL, IPFWATCH_IPF_VERIFY), else from IP Fabric's own
+	// IPF_URL and IPF_VERIFY, read as its Python SDK reads them.
+	IPFURL    *string
+	IPFVerify *string
 }
 
 // Apply returns s with the overridden fields replaced.
@@ -29,6 +34,12 @@ func (o Overrides) Apply(s Settings) Settings {
 	}
 	if o.TLSKey != nil {
 		s.TLSKey = *o.TLSKey
+	}
+	if o.IPFURL != nil {
+		s.IPFURL = *o.IPFURL
+	}
+	if o.IPFVerify != nil {
+		s.IPFVerify = *o.IPFVerify
 	}
 	return s
 }
@@ -50,6 +61,12 @@ func (o Overrides) Fields() []string {
 	}
 	if o.TLSKey != nil {
 		f = append(f, "tls_key")
+	}
+	if o.IPFURL != nil {
+		f = append(f, "ipf_url")
+	}
+	if o.IPFVerify != nil {
+		f = append(f, "ipf_verify")
 	}
 	return f
 }

@@ -49,15 +49,24 @@ func NewSecretStore(dataDir string, useKeyring bool) *SecretStore {
 // rotation.
 type Which string
 
-// The two secrets.
+// The secrets: the two webhook secrets, and the IP Fabric API token, kept
+// the same way.
 const (
 	Current  Which = "current"
 	Previous Which = "previous"
+	IPFToken Which = "ipf-token"
 )
 
+// EnvIPFToken is IP Fabric's own name for the API token, as its Python SDK
+// reads it.
+const EnvIPFToken = "IPF_TOKEN"
+
 func (w Which) env() string {
-	if w == Previous {
+	switch w {
+	case Previous:
 		return EnvPreviousSecret
+	case IPFToken:
+		return EnvIPFToken
 	}
 	return EnvSecret
 }

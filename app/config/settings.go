@@ -59,6 +59,11 @@ type Settings struct {
 	RetainRejections  Duration        `json:"retain_rejections"`
 	MaxRejections     int             `json:"max_rejections"`
 	MaxConcurrentRuns int             `json:"max_concurrent_runs"`
+	// IPFURL is IP Fabric's address for its REST API ("" leaves the API
+	// unused); IPFVerify is how its certificate is checked: "true",
+	// "false", or a PEM file to trust. The token is a secret (IPFToken).
+	IPFURL    string `json:"ipf_url,omitempty"`
+	IPFVerify string `json:"ipf_verify,omitempty"`
 }
 
 // DefaultSettings are used for anything settings.json does not say.

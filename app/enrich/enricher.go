@@ -117,7 +117,8 @@ func (x *Enricher) Start(ctx context.Context) {
 	go x.loop(ctx)
 }
 
-// Stop ends the loop and waits for a lookup under way to finish.
+// Stop ends the loop and waits for a lookup under way to finish. Lookups
+// still queued are recorded pending, so the next start makes them.
 func (x *Enricher) Stop() {
 	x.mu.Lock()
 	started := x.started
@@ -127,6 +128,19 @@ func (x *Enricher) Stop() {
 	}
 	close(x.stop)
 	<-x.done
+	x.mu.Lock()
+	left := x.queue
+	x.queue = nil
+	x.mu.Unlock()
+	for _, e := range left {
+		attempts := 0
+		if prev, err := x.st.Enrichment(context.Background(), e.ID); err == nil {
+			attempts = prev.Attempts
+		}
+		if err := x.record(context.Background(), e, Result{State: store.EnrichPending, Attempts: attempts}); err != nil {
+			x.log.Error("lookup left for the next start not recorded", "event", e.ID, "err", err)
+		}
+	}
 }
 
 func (x *Enricher) loop(ctx context.Context) {
