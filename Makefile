@@ -49,7 +49,7 @@ bench: deps-test
 # load drives the full handler path and a bare HMAC-only handler on loopback
 # in one process and prints the ratio.
 load: deps
-	$(GO) run ./app/loadtest -n 20000 -c 16
+	$(GO) run ./tools/loadtest -n 20000 -c 16
 
 # measure prints start-to-listening time, idle CPU and memory of the tray app
 # with 100,000 events, beside a bare Fyne tray app (about 4 minutes).
