@@ -49,9 +49,7 @@ type Store struct {
 	failed       atomic.Int64
 	largestBatch atomic.Int64
 
-	ckDB   *sql.DB // the checkpointer's connection
-	ckStop chan struct{}
-	ckDone chan struct{}
+	ck *checkpointer
 }
 
 type writeReq struct {
@@ -68,6 +66,7 @@ type Stats struct {
 	Writes       int64 // Write calls whose changes were committed
 	Failed       int64 // Write calls answered with an error
 	LargestBatch int64 // most requests gathered into one transaction
+	Checkpoints  int64 // checkpoint passes run by the checkpointer
 }
 
 // Stats returns the writer's counters.
@@ -77,6 +76,7 @@ func (s *Store) Stats() Stats {
 		Writes:       s.writes.Load(),
 		Failed:       s.failed.Load(),
 		LargestBatch: s.largestBatch.Load(),
+		Checkpoints:  s.ck.passes.Load(),
 	}
 }
 
@@ -216,7 +216,10 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
+		s.ck.mu.Lock()
 		s.commit(batch)
+		s.ck.mu.Unlock()
+		s.ck.committed()
 	}
 }
 

@@ -8,12 +8,14 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // result is one run against one target.
 type result struct {
 	perSec        float64
+	cpu           time.Duration // process CPU (user+system) per request, client included
 	p50, p99      time.Duration
 	ok2xx, ok4xx  int64 // answers by class
 	other, errors int64 // any other status; transport errors
@@ -21,8 +23,8 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.0f/s  p50 %-9v p99 %-9v 2xx %d 4xx %d other %d errors %d",
-		r.perSec, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.ok2xx, r.ok4xx, r.other, r.errors)
+	return fmt.Sprintf("%8.0f/s  cpu %-7v p50 %-9v p99 %-9v 2xx %d 4xx %d other %d errors %d",
+		r.perSec, r.cpu.Round(time.Microsecond), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.ok2xx, r.ok4xx, r.other, r.errors)
 }
 
 // best returns the fastest of rs: the run least disturbed by whatever else
@@ -54,7 +56,7 @@ func drive(url string, b batch, c int) result {
 	var mu sync.Mutex
 	statuses := map[int]int64{}
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func() {
@@ -92,12 +94,24 @@ func drive(url string, b batch, c int) result {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	slices.Sort(lat)
 	return result{
 		perSec: float64(n) / elapsed.Seconds(),
+		cpu:    cpu / time.Duration(n),
 		p50:    lat[n/2], p99: lat[n*99/100],
 		ok2xx: ok2.Load(), ok4xx: ok4.Load(), other: other.Load(), errors: errs.Load(),
 		statuses: statuses,
 	}
+}
+
+// processCPU is the CPU time this process has used. On a shared machine
+// CPU per request is steadier than requests per second: what other
+// processes take slows every target but does not add to its CPU.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -179,10 +179,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tper second\tp50\tp99\t2xx\t4xx\tother\t")
+	fmt.Fprintln(tw, "target\tper second\tCPU/request\tp50\tp99\t2xx\t4xx\tother\t")
 	for _, t := range ts {
 		b := best(res[t.name])
-		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%d\t%d\t%d\t\n", t.label, b.perSec,
+		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%v\t%d\t%d\t%d\t\n", t.label, b.perSec, b.cpu.Round(time.Microsecond),
 			b.p50.Round(time.Microsecond), b.p99.Round(time.Microsecond), b.ok2xx, b.ok4xx, b.other+b.errors)
 	}
 	tw.Flush()
@@ -193,6 +193,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0, false
 		}
 		return best(res[a]).perSec / best(res[b]).perSec, true
+	}
+	cpuRatio := func(a, b string) (float64, bool) {
+		if len(res[a]) == 0 || len(res[b]) == 0 || best(res[a]).cpu == 0 {
+			return 0, false
+		}
+		return float64(best(res[b]).cpu) / float64(best(res[a]).cpu), true
+	}
+	if r, ok := cpuRatio("ipfwatch", "floor"); ok {
+		fmt.Fprintf(stdout, "ratio by CPU per request, floor / ipfwatch: %.2f (the same ratio where the machine is shared)\n", r)
 	}
 	if r, ok := ratio("ipfwatch", "floor"); ok {
 		fmt.Fprintf(stdout, "ratio ipfwatch / durable floor: %.2f (goal >= %.2f)\n", r, goalFloorRatio)
