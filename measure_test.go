@@ -128,6 +128,11 @@ func fill(t *testing.T, db string, n int) {
 func startOn(t *testing.T, sess *desktoptest.Session, bin string, args ...string) (*exec.Cmd, <-chan string) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "IPF_WEBHOOK_SECRET=measure", "LANG=en_US.UTF-8")
+	// IPFWATCH_MEASURE_ENV adds variables to ipfwatch's environment
+	// (GOGC=50, say), to try a setting without a rebuild.
+	if v := os.Getenv("IPFWATCH_MEASURE_ENV"); v != "" && strings.HasSuffix(bin, "ipfwatch") {
+		cmd.Env = append(cmd.Env, strings.Fields(v)...)
+	}
 	if sess != nil {
 		cmd.Env = append(cmd.Env, "DISPLAY="+sess.Display, "DBUS_SESSION_BUS_ADDRESS="+sess.BusAddress)
 	} else {
@@ -242,10 +247,15 @@ func TestMeasure(t *testing.T) {
 
 	// The bare Fyne tray app, without and with the parker, each on a
 	// desktop of its own: hidden, tray clicks, then the window open.
-	for _, v := range []struct{ name, label string }{
+	// IPFWATCH_MEASURE_ONLY=ipfwatch skips the bare apps, for a quick look.
+	bares := []struct{ name, label string }{
 		{"bare", "bare Fyne tray app"},
 		{"bareparked", "bare Fyne tray app, parked"},
-	} {
+	}
+	if os.Getenv("IPFWATCH_MEASURE_ONLY") == "ipfwatch" {
+		bares = nil
+	}
+	for _, v := range bares {
 		sess := desktoptest.Start(t, desktoptest.Options{Xvfb: true, Dunst: true, Watcher: true})
 		cmd, lines := startOn(t, sess, filepath.Join(bins, v.name))
 		item, err := sess.WaitItem(30 * time.Second)

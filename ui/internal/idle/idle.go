@@ -20,7 +20,7 @@
 // select). So a function queued with fyne.Do that blocks holds the loop:
 // no ticks are taken (since Go 1.23 an unread Ticker wakes nobody), no
 // PollEvents, no frames. The Parker queues such a function; while no
-// window is visible it blocks for a slice (200 ms), then queues itself
+// window is visible it blocks for a slice (250 ms), then queues itself
 // again and returns, so that whatever was queued meanwhile (tray-menu
 // clicks, UI updates) runs in order before it parks again. With a
 // window visible it does not block, and looks again a second later.
@@ -29,7 +29,7 @@
 // D-Bus on its own goroutine, but Fyne runs the item's action with
 // runOnMain (internal/driver/glfw/driver_desktop.go:156-160), i.e. through
 // funcQueue. A click while parked therefore waits for the end of the slice
-// (at most 200 ms), unless the parker was woken earlier: it also wakes
+// (at most 250 ms), unless the parker was woken earlier: it also wakes
 // when the tray menu is opened (systray.TrayOpenedCh, sent when the tray
 // host reports the root menu "opened", fyne.io/systray
 // systray_menu_unix.go:113-123), and then keeps the loop running for
@@ -58,7 +58,7 @@ const (
 	// slice is how long one park holds the loop: the longest a tray
 	// click (from a host that does not report the menu opening) or a
 	// fyne.Do waits while no window is visible.
-	slice = 200 * time.Millisecond
+	slice = 250 * time.Millisecond
 	// recheck is how often visibility is looked at again while a window
 	// is visible (the loop runs at full speed then anyway).
 	recheck = time.Second
