@@ -48,7 +48,7 @@ const (
 	ckIdleAfter = 100 * time.Millisecond
 	// walRestartFrames is the WAL length (in frames, ~4 KiB each) past
 	// which the checkpointer makes the WAL start over.
-	walRestartFrames = 2048
+	walRestartFrames = 4096
 	// walResidualFrames is how few frames may be left uncopied when the
 	// checkpointer holds the writer for its last pass.
 	walResidualFrames = 256
@@ -61,6 +61,10 @@ const (
 // goroutine.
 type checkpointer struct {
 	db *sql.DB // the checkpointer's own connection
+
+	// restartFrames is walRestartFrames; tests lower it (before the first
+	// write: the wake-up channel orders that before any read of it).
+	restartFrames int64
 
 	// mu is held by the writer around each transaction and by the
 	// checkpointer for a pass that must see no writer.
@@ -94,10 +98,11 @@ func (s *Store) startCheckpointer() error {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	ck := &checkpointer{
-		db:   db,
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		db:            db,
+		restartFrames: walRestartFrames,
+		wake:          make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	ck.idle = time.AfterFunc(time.Hour, func() {
 		ck.isIdle.Store(true)
@@ -146,7 +151,7 @@ func (s *Store) checkpointLoop() {
 			continue
 		}
 		log, copied, ok := ck.pass("PASSIVE")
-		if !ok || log < walRestartFrames {
+		if !ok || log < ck.restartFrames {
 			continue
 		}
 		for i := 0; ok && log-copied > walResidualFrames && i < maxCatchUpPasses; i++ {

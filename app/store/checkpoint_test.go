@@ -43,6 +43,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // to nothing.
 func TestCheckpointerBoundsWALUnderLoad(t *testing.T) {
 	s := openTest(t)
+	// A WAL limit well below what the burst writes, however large the
+	// batches (and so however few frames a delivery) on this machine.
+	s.ck.restartFrames = 512
 	const n, workers = 4000, 16
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
