@@ -90,13 +90,18 @@ test-windows: wine-ready
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./listener/ ./app/ ./app/store/
 
-# load drives the full handler path and a bare HMAC-only handler on loopback
-# in one process and prints the ratio.
+# load drives ipfwatch's full delivery path on loopback beside two references
+# measured in the same run (a bare HMAC-only handler, and the durable floor:
+# HMAC + one group-committed INSERT with ipfwatch's SQLite settings), plus the
+# seed FastAPI listener when python3-fastapi and python3-uvicorn are
+# installed, and forged requests; it prints a table and the ratios.
 load: deps
-	$(GO) run ./app/loadtest -n 20000 -c 16
+	$(GO) run ./tools/loadtest -n 20000 -c 16
 
-# measure prints start-to-listening time, idle CPU and memory of the tray app
-# with 100,000 events, beside a bare Fyne tray app (about 4 minutes).
+# measure prints start-to-listening time, idle CPU, context switches and
+# memory of the tray app with 100,000 events (window hidden and open), beside
+# a bare Fyne tray app with and without the idle parker (and its tray-click
+# latency) and headless serve, all in one run (about 10 minutes).
 measure: deps-test build
 	IPFWATCH_BIN=$(CURDIR)/$(BIN) dbus-run-session -- $(GO) test -tags measure -run TestMeasure -count=1 -v -timeout 20m .
 

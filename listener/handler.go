@@ -247,7 +247,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		Path:       r.URL.Path,
 		UserAgent:  r.UserAgent(),
 		Signature:  truncate(r.Header.Get(SignatureHeader), maxSignatureLen),
-		Headers:    recordedHeaders(r.Header),
+		// Headers and a copy of the body preview are made in fail, only
+		// for the deliveries that are refused.
 	}
 	if r.Method != http.MethodPost {
 		h.fail(w, r, rej, http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "", answer{Result: ReasonMethodNotAllowed})
@@ -256,7 +257,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 
 	body, err := readBody(w, r, h.cfg.MaxBody)
 	rej.Size = int64(len(body))
-	rej.BodyPreview = bytes.Clone(body[:min(len(body), previewLen)])
+	rej.BodyPreview = body[:min(len(body), previewLen)]
 	if err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 			// The hash of a cut-off body would identify nothing.
@@ -371,6 +372,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rej webhook.Rejec
 		return
 	}
 	rej.Status, rej.Reason, rej.Hint = status, reason, hint
+	rej.Headers = recordedHeaders(r.Header)
+	rej.BodyPreview = bytes.Clone(rej.BodyPreview) // not the whole body's buffer
 	h.rejected.Add(1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rejectTimeout)
 	defer cancel()
