@@ -66,7 +66,7 @@ func TestCheckpointerBoundsWALUnderLoad(t *testing.T) {
 	}
 	waitFor(t, "WAL truncated after the burst", func() bool { return walSize(t, s) == 0 })
 	var count int
-	if err := s.ReadDB().QueryRow("SELECT count(*) FROM events").Scan(&count); err != nil || count != n {
+	if err := s.readDB.QueryRow("SELECT count(*) FROM events").Scan(&count); err != nil || count != n {
 		t.Errorf("events after checkpoints: %d, %v; want %d", count, err, n)
 	}
 }
