@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/ui/internal/idle"
 )
 
 // Timings of the shell's background work.
@@ -72,11 +74,26 @@ type shell struct {
 
 	st     app.Status // last shown; UI goroutine only
 	paused bool
+	built  bool // the views exist (buildViews); UI goroutine only
+	shown  bool // the window is shown; UI goroutine only
+	// parker keeps Fyne's loop from waking 60 times a second while no
+	// window shows (nil in tests and tools, which never park).
+	parker *idle.Parker
 }
 
-// newShell builds the main window with the tabs specs describes (Run
-// passes tabSpecs). It starts nothing.
+// newShell builds the main window with the tabs specs describes (tests
+// and tools pass tabSpecs or their own). It starts nothing.
 func newShell(a *app.App, fa fyne.App, log *slog.Logger, specs []tabSpec) *shell {
+	s := newLazyShell(a, fa, log, specs)
+	s.buildViews()
+	return s
+}
+
+// newLazyShell is newShell for the tray app: the window's views are built
+// when it is first opened (buildViews), not before. Laying views out is what
+// makes Fyne load its fonts (tens of MB), and a tray app most often runs
+// all day with its window never opened.
+func newLazyShell(a *app.App, fa fyne.App, log *slog.Logger, specs []tabSpec) *shell {
 	s := &shell{
 		a: a, fa: fa, log: log,
 		win:  fa.NewWindow("ipfwatch"),
@@ -85,23 +102,10 @@ func newShell(a *app.App, fa fyne.App, log *slog.Logger, specs []tabSpec) *shell
 	}
 	s.quitFyne = fa.Quit
 	s.specs = specs
-	for _, sp := range s.specs {
-		// Subscribed before the view is built: nothing that changes
-		// after its first load can go unannounced to it. Changes wait in
-		// the mailbox until start.
-		s.subs = append(s.subs, a.Subscribe())
-		v := sp.new(a, s.win)
-		s.views = append(s.views, v)
-		s.items = append(s.items, container.NewTabItemWithIcon(sp.title, sp.icon, v.Content()))
-	}
-	s.tabs = container.NewAppTabs(s.items...)
-	s.tabs.OnSelected = func(it *container.TabItem) { s.selected(s.idOf(it)) }
-	s.bar = newStatusBar()
-	s.win.SetContent(container.NewBorder(nil, s.bar.content, nil, nil, s.tabs))
 	s.win.Resize(windowSize)
 	// Closing the window only hides it: ipfwatch lives in the tray and
 	// keeps listening. Quit is in the tray menu.
-	s.win.SetCloseIntercept(s.win.Hide)
+	s.win.SetCloseIntercept(s.hide)
 	fa.Lifecycle().SetOnEnteredForeground(func() {
 		s.foreground.Store(true)
 		if s.onFailures.Load() {
@@ -114,10 +118,50 @@ func newShell(a *app.App, fa fyne.App, log *slog.Logger, specs []tabSpec) *shell
 			if s.tray != nil {
 				s.tray.setDarkPanel(s.darkTheme())
 			}
-			s.bar.show(s.st, s.darkTheme())
+			if s.built {
+				s.bar.show(s.st, s.darkTheme())
+			}
 		})
 	})
 	return s
+}
+
+// buildViews builds the tabs, their views and the status bar, once. Each
+// view is subscribed before it is built, so nothing that changes after its
+// first load goes unannounced; changes wait in its mailbox until its
+// goroutine runs. UI goroutine.
+func (s *shell) buildViews() {
+	if s.built {
+		return
+	}
+	s.built = true
+	for _, sp := range s.specs {
+		s.subs = append(s.subs, s.a.Subscribe())
+		v := sp.new(s.a, s.win)
+		s.views = append(s.views, v)
+		s.items = append(s.items, container.NewTabItemWithIcon(sp.title, sp.icon, v.Content()))
+	}
+	s.tabs = container.NewAppTabs(s.items...)
+	s.tabs.OnSelected = func(it *container.TabItem) { s.selected(s.idOf(it)) }
+	s.bar = newStatusBar()
+	s.win.SetContent(container.NewBorder(nil, s.bar.content, nil, nil, s.tabs))
+	s.win.Resize(windowSize)
+	if s.ctx != nil {
+		s.startViews(s.ctx)
+	}
+	s.show(s.st, s.paused)
+}
+
+// hide closes the window to the tray, and hands the memory it no longer
+// needs back to the system: a tray app idles with its window closed.
+func (s *shell) hide() {
+	s.shown = false
+	s.win.Hide()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		debug.FreeOSMemory()
+	}()
 }
 
 // attachTray puts ipfwatch in the tray. On Linux the panel must run a
@@ -157,6 +201,7 @@ func (s *shell) trayActions() trayActions {
 
 // showTab shows the window, with tab id in front unless id is empty.
 func (s *shell) showTab(id tabID) {
+	s.buildViews()
 	if id != "" {
 		for i, sp := range s.specs {
 			if sp.id == id {
@@ -167,6 +212,11 @@ func (s *shell) showTab(id tabID) {
 			// Select does not call OnSelected for the tab already in front.
 			s.markFailuresSeen()
 		}
+	}
+	s.buildViews()
+	s.shown = true
+	if s.parker != nil {
+		s.parker.Wake()
 	}
 	s.win.Show()
 	s.win.RequestFocus()
@@ -202,7 +252,7 @@ func (s *shell) markFailuresSeen() {
 }
 
 func (s *shell) sendTest() {
-	s.bar.say("Sending a test webhook…")
+	s.say("Sending a test webhook…")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
@@ -211,8 +261,15 @@ func (s *shell) sendTest() {
 		if err != nil {
 			s.log.Warn("test webhook failed", "err", err)
 		}
-		s.do(func() { s.bar.say(msg) })
+		s.do(func() { s.say(msg) })
 	}()
+}
+
+// say puts msg in the status bar, if the window has been built.
+func (s *shell) say(msg string) {
+	if s.built {
+		s.bar.say(msg)
+	}
 }
 
 // describeTest is the status bar's account of a test webhook.
@@ -242,20 +299,8 @@ func (s *shell) start() {
 	s.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.ctx, s.cancel = ctx, cancel
-		for i, v := range s.views {
-			sub := s.subs[i]
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer sub.Close()
-				for {
-					c, ok := sub.Next(ctx)
-					if !ok {
-						return
-					}
-					v.Changed(c)
-				}
-			}()
+		if s.built {
+			s.startViews(ctx)
 		}
 		sub := s.a.Subscribe()
 		s.wg.Add(2)
@@ -269,6 +314,26 @@ func (s *shell) start() {
 			s.refreshLoop(ctx)
 		}()
 	})
+}
+
+// startViews runs each view's goroutine: it hands the view the changes in
+// its mailbox.
+func (s *shell) startViews(ctx context.Context) {
+	for i, v := range s.views {
+		sub := s.subs[i]
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer sub.Close()
+			for {
+				c, ok := sub.Next(ctx)
+				if !ok {
+					return
+				}
+				v.Changed(c)
+			}
+		}()
+	}
 }
 
 // followRaises brings the window up for each request on raised, until the
@@ -287,6 +352,9 @@ func (s *shell) followRaises(raised <-chan struct{}) {
 			case _, ok := <-raised:
 				if !ok {
 					return
+				}
+				if s.parker != nil {
+					s.parker.Wake()
 				}
 				s.do(func() { s.showTab("") })
 			}
@@ -372,11 +440,13 @@ func (s *shell) refreshLoop(ctx context.Context) {
 // goroutine only.
 func (s *shell) show(st app.Status, paused bool) {
 	s.st, s.paused = st, paused
-	dark := s.darkTheme()
-	s.bar.show(st, dark)
 	if s.tray != nil {
 		s.tray.update(st, paused)
 	}
+	if !s.built {
+		return // the window is built with the status it then has
+	}
+	s.bar.show(st, s.darkTheme())
 	titles := map[tabID]string{}
 	if st.Pending > 0 {
 		titles[tabApprovals] = fmt.Sprintf("Approvals (%d)", st.Pending)

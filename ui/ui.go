@@ -12,13 +12,16 @@ import (
 	"context"
 	"log/slog"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
 
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/assets"
+	"github.com/ipfwatch/ipfwatch/ui/internal/idle"
 )
 
 // Run starts the tray app on a and blocks until the engineer quits; it
@@ -37,7 +40,8 @@ func Run(a *app.App, log *slog.Logger, raised <-chan struct{}) int {
 		return 1
 	}
 	l := &links{}
-	s := newShell(a, fa, log, tabSpecs(log, l))
+	s := newLazyShell(a, fa, log, tabSpecs(log, l))
+	s.parker = idle.NewParker(func() bool { return s.shown })
 	l.showTab = s.showTab
 	// The first status is read here, before the Fyne loop runs, so the
 	// tray never shows a blank state.
@@ -50,7 +54,14 @@ func Run(a *app.App, log *slog.Logger, raised <-chan struct{}) int {
 		// A click on the icon shows the window (where the panel supports
 		// it); Fyne sets the window's close button to hide it, as we do.
 		desk.SetSystemTrayWindow(s.win)
-		s.win.SetCloseIntercept(s.win.Hide)
+		s.win.SetCloseIntercept(s.hide)
+		// Fyne's own handler for a click on the icon would show the window
+		// without the shell knowing (unbuilt, and the loop parked): ours
+		// wakes the loop and opens it properly.
+		systray.SetOnTapped(func() {
+			s.parker.Wake()
+			fyne.Do(func() { s.showTab("") })
+		})
 	} else {
 		// Without a tray, hiding the window would leave no way back to
 		// it: the window is the app, and closing it quits.
@@ -60,9 +71,13 @@ func Run(a *app.App, log *slog.Logger, raised <-chan struct{}) int {
 	s.start()
 	s.followRaises(raised)
 	if !tray {
-		s.win.Show()
+		s.showTab("")
 	}
+	s.parker.Start()
 	fa.Run()
+	// Once Fyne's loop has ended, nothing of ours may run: the parker
+	// first, then the shell's and the views' goroutines.
+	s.parker.Stop()
 
 	s.stop()
 	if err := s.shutdown(); err != nil {
