@@ -298,3 +298,37 @@ func TestE2EIPFCheck(t *testing.T) {
 		t.Errorf("expired token: %d %q", code, errOut)
 	}
 }
+
+// TestE2ECatchUpAtStart: the running app catches up by itself at start, for
+// the time since it last ran: a snapshot that finished while it was
+// stopped is stored then, marked as caught up.
+func TestE2ECatchUpAtStart(t *testing.T) {
+	f := fakeIPF(t)
+	f.SetSnapshots() // nothing finished before the first run
+	dir := t.TempDir()
+	s := startServe(t, dir)
+	s.stop(t)
+	now := time.Now()
+	f.SetSnapshots(ipffake.Snapshot{ID: e2eSnap, Name: "while away", TotalDevCount: 7,
+		TsStart: now.Add(-time.Minute).UnixMilli(), TsEnd: now.UnixMilli()})
+	s = startServe(t, dir)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _, _ := runCLI(t, dir, "log", "--json")
+		events := jsonLines(t, out)
+		if len(events) > 0 {
+			e := events[len(events)-1]
+			if e["source"] != "catch-up" || e["snapshot_id"] != e2eSnap || e["type"] != "snapshot" {
+				t.Fatalf("after the restart the log holds %v", events)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing caught up at start:\n%s", s.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(s.stderr.String(), "caught up from IP Fabric") {
+		t.Errorf("the log does not say what was caught up:\n%s", s.stderr.String())
+	}
+}

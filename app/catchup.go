@@ -27,18 +27,20 @@ const (
 
 // CatchUp asks IP Fabric for the snapshots finished since then and stores
 // the events no webhook brought, which are then enriched and matched like
-// any other. It returns the events it added. A started App queues their
-// follow-up work; an App that only serves a command does it before
-// returning.
+// any other, before it returns: `ipfwatch catch-up`, whose App serves that
+// command only. It returns the events it added.
 func (a *App) CatchUp(ctx context.Context, since time.Time) ([]webhook.Event, error) {
+	return a.catchUp(ctx, since, false)
+}
+
+// catchUp is CatchUp; with running, the follow-up work of the events it
+// added is queued for the started App's post-processing instead.
+func (a *App) catchUp(ctx context.Context, since time.Time, running bool) ([]webhook.Event, error) {
 	c := a.ipf()
 	if c == nil {
 		_, why := a.ipfState()
 		return nil, fmt.Errorf("IP Fabric's API is not configured: %s", why)
 	}
-	a.changeMu.Lock()
-	running := a.phase == started
-	a.changeMu.Unlock()
 	var stored []webhook.Event
 	added, err := catchup.Run(ctx, c, func(ctx context.Context, e webhook.Event) (bool, error) {
 		res, err := a.store.InsertEvent(ctx, e)
@@ -157,7 +159,7 @@ func (a *App) catchUpLoop(ctx context.Context) {
 func (a *App) catchUpFrom(ctx context.Context, since time.Time) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if _, err := a.CatchUp(cctx, since.Add(-time.Minute)); err != nil && ctx.Err() == nil {
+	if _, err := a.catchUp(cctx, since.Add(-time.Minute), true); err != nil && ctx.Err() == nil {
 		a.log.Warn("catch-up from IP Fabric failed; tried again later", "err", err)
 	}
 	a.noteRan(ctx)
