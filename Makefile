@@ -28,7 +28,7 @@ WINEPREFIX_DIR := $(CURDIR)/bin/wineprefix
 WIN_GO := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO)
 WINE_ENV := IPFWATCH_WIN_BIN=$(CURDIR)/$(WIN_BIN) IPFWATCH_WIN_TESTS=$(CURDIR)/$(WIN_TESTS) IPFWATCH_WINEPREFIX=$(WINEPREFIX_DIR)
 # Packages that build without cgo, vetted for macOS and Windows too.
-PORTABLE_PKGS := ./app/config ./app/remediation/proctree ./app/send ./app/sessionbus ./app/testdir ./assets ./listener ./ui/internal/async ./ui/internal/paging
+PORTABLE_PKGS := ./app/autostart ./app/config ./app/instance ./app/ipf/... ./app/lockfile ./app/locale ./app/version ./listener/webhook ./app/remediation/proctree ./app/send ./app/sessionbus ./app/testdir ./assets ./listener ./ui/internal/async ./ui/internal/paging
 
 .PHONY: all deps deps-test deps-windows build build-windows wine-ready run test test-windows vet fmt-check bench load measure screenshots package install package-check clean
 

@@ -239,25 +239,26 @@ func TestMeasure(t *testing.T) {
 	t.Logf("filled 100,000 events in %v", time.Since(t0).Round(time.Millisecond))
 
 	bins := t.TempDir()
-	for name, pkg := range map[string]string{"bare": "./scripts/measure/bare", "bareparked": "./ui/internal/idle/bareparked"} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bins, name), pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bins, "bare"), "./ui/internal/idle/bare").CombinedOutput(); err != nil {
+		t.Fatalf("build the bare app: %v\n%s", err, out)
 	}
 
 	// The bare Fyne tray app, without and with the parker, each on a
 	// desktop of its own: hidden, tray clicks, then the window open.
 	// IPFWATCH_MEASURE_ONLY=ipfwatch skips the bare apps, for a quick look.
-	bares := []struct{ name, label string }{
-		{"bare", "bare Fyne tray app"},
-		{"bareparked", "bare Fyne tray app, parked"},
+	bares := []struct {
+		label string
+		args  []string
+	}{
+		{"bare Fyne tray app", nil},
+		{"bare Fyne tray app, parked", []string{"-park"}},
 	}
 	if os.Getenv("IPFWATCH_MEASURE_ONLY") == "ipfwatch" {
 		bares = nil
 	}
 	for _, v := range bares {
 		sess := desktoptest.Start(t, desktoptest.Options{Xvfb: true, Dunst: true, Watcher: true})
-		cmd, lines := startOn(t, sess, filepath.Join(bins, v.name))
+		cmd, lines := startOn(t, sess, filepath.Join(bins, "bare"), v.args...)
 		item, err := sess.WaitItem(30 * time.Second)
 		if err != nil {
 			t.Fatal(err)

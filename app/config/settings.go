@@ -202,12 +202,19 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
+	if err := f.Chmod(perm); err != nil {
 		f.Close()
+		os.Remove(f.Name())
 		return err
 	}
-	if err := f.Chmod(perm); err != nil {
+	return replaceWith(f, path, data)
+}
+
+// replaceWith writes data to the temporary file f, syncs and closes it,
+// and renames it over path; f is removed if anything fails.
+func replaceWith(f *os.File, path string, data []byte) error {
+	defer os.Remove(f.Name()) // a no-op once renamed
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}

@@ -38,6 +38,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ipfwatch/ipfwatch/app/lockfile"
 )
 
 // LockName is the lock file's name in the data directory.
@@ -117,7 +119,7 @@ func acquire(dataDir string, headless bool) (*Instance, error) {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
 	path := filepath.Join(dir, LockName)
-	f, ok, err := lockFile(path)
+	f, ok, err := lockfile.Take(path, true) // readable: Raise reads the pid and address
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}

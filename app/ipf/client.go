@@ -399,9 +399,9 @@ func (c *Client) statusErr(r *response) error {
 	case r.status >= 300 && r.status < 400:
 		return &RedirectError{Method: r.method, Path: r.path, Status: r.status, Location: clean(r.header.Get("Location"), c.token)}
 	case r.status >= 500:
-		return &ServerError{Method: r.method, Path: r.path, Status: r.status, Message: msg}
+		return &ServerError{Answer{Method: r.method, Path: r.path, Status: r.status, Message: msg}}
 	}
-	return &StatusError{Method: r.method, Path: r.path, Status: r.status, Message: msg}
+	return &StatusError{Answer{Method: r.method, Path: r.path, Status: r.status, Message: msg}}
 }
 
 // errorMessage picks IP Fabric's code and message out of an error answer:

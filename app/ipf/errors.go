@@ -204,42 +204,38 @@ type ColumnError struct {
 }
 
 func (e *ColumnError) Error() string {
-	msg := fmt.Sprintf("IP Fabric's table %s refused the columns %s (HTTP 422)", e.Table, strings.Join(e.Columns, ", "))
-	if e.Message != "" {
-		msg += ": " + e.Message
+	return said(fmt.Sprintf("IP Fabric's table %s refused the columns %s (HTTP 422)", e.Table, strings.Join(e.Columns, ", ")), e.Message)
+}
+
+// said is msg with what IP Fabric said, if it said anything.
+func said(msg, message string) string {
+	if message != "" {
+		return msg + ": " + message
 	}
 	return msg
+}
+
+// Answer is a call and the status IP Fabric answered it with, and what it
+// said; ServerError and StatusError carry it.
+type Answer struct {
+	Method, Path string
+	Status       int
+	Message      string
+}
+
+func (a Answer) describe(how string) string {
+	return said(fmt.Sprintf("IP Fabric "+how+" %s %s (HTTP %d %s)", a.Method, a.Path, a.Status, http.StatusText(a.Status)), a.Message)
 }
 
 // ServerError says IP Fabric failed to answer a call (HTTP 5xx).
-type ServerError struct {
-	Method, Path string
-	Status       int
-	Message      string
-}
+type ServerError struct{ Answer }
 
-func (e *ServerError) Error() string {
-	msg := fmt.Sprintf("IP Fabric failed to answer %s %s (HTTP %d %s)", e.Method, e.Path, e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
+func (e *ServerError) Error() string { return e.describe("failed to answer") }
 
 // StatusError is any other status ipfwatch does not expect from a call.
-type StatusError struct {
-	Method, Path string
-	Status       int
-	Message      string
-}
+type StatusError struct{ Answer }
 
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("IP Fabric answered %s %s with HTTP %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
+func (e *StatusError) Error() string { return e.describe("gave an unexpected answer to") }
 
 // RedirectError says IP Fabric answered with a redirect. Redirects are not
 // followed, so the token is only ever sent to the configured address.

@@ -209,16 +209,10 @@ func (c *Client) FinishedSnapshots(ctx context.Context, since time.Time) ([]Snap
 			if m == nil {
 				continue
 			}
-			row := SnapshotRow{
-				ID:           str(m["id"]),
-				Name:         str(m["name"]),
-				Status:       str(m["status"]),
-				FinishStatus: str(m["finishStatus"]),
-				StartMS:      num64(m["tsStart"]),
-				EndMS:        num64(m["tsEnd"]),
-				Devices:      count(m["totalDevCount"]),
-				Sites:        siteNames(m["sites"]),
-			}
+			// The fields both shapes share are read once, by parseSnapshot.
+			snap := parseSnapshot(m, "")
+			row := SnapshotRow{ID: snap.ID, Name: snap.Name, Status: snap.Status, FinishStatus: str(m["finishStatus"]),
+				StartMS: snap.StartMS, EndMS: snap.EndMS, Devices: snap.Devices, Sites: snap.Sites}
 			if row.EndMS > 0 && row.EndMS < sinceMS {
 				older = true
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/lockfile"
 )
 
 func (m *Manager) lockPath() string { return config.RunnerLockPath(m.o.DataDir) }
@@ -18,7 +19,7 @@ func (m *Manager) tryBecomeRunner(ctx context.Context) (bool, error) {
 		m.lockMu.Unlock()
 		return true, nil
 	}
-	f, ok, err := lockFile(m.lockPath())
+	f, ok, err := lockfile.Take(m.lockPath(), false)
 	if err != nil {
 		m.lockMu.Unlock()
 		return false, fmt.Errorf("remediation: runner lock: %w", err)
@@ -56,7 +57,7 @@ func (m *Manager) RunnerActive() bool {
 	if m.isRunner() {
 		return true
 	}
-	held, err := lockHeld(m.lockPath())
+	held, err := lockfile.Held(m.lockPath())
 	if err != nil {
 		m.log.Warn("probe runner lock", "err", err)
 	}
@@ -68,7 +69,7 @@ func (m *Manager) holdLock() (release func(), err error) {
 	if m.isRunner() {
 		return func() {}, nil
 	}
-	f, ok, err := lockFile(m.lockPath())
+	f, ok, err := lockfile.Take(m.lockPath(), false)
 	if err != nil {
 		return nil, fmt.Errorf("runner lock: %w", err)
 	}

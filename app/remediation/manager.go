@@ -1,6 +1,7 @@
 package remediation
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,15 +80,9 @@ func NewManager(st Store, o Options) (*Manager, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 2
-	}
-	if o.Grace <= 0 {
-		o.Grace = 5 * time.Second
-	}
-	if o.OutputCap <= 0 {
-		o.OutputCap = 1 << 20
-	}
+	o.MaxConcurrent = cmp.Or(max(o.MaxConcurrent, 0), 2)
+	o.Grace = cmp.Or(max(o.Grace, 0), 5*time.Second)
+	o.OutputCap = cmp.Or(max(o.OutputCap, 0), 1<<20)
 	if o.User == nil {
 		o.User = osUser
 	}

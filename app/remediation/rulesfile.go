@@ -181,62 +181,63 @@ func parseMatch(n *yaml.Node) (Match, error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return m, nil
 	}
-	if n.Kind != yaml.MappingNode {
-		return m, lineError(n, "match must be a mapping such as {type: snapshot, status: failed}")
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		var err error
+	err := eachKey(n, "match must be a mapping such as {type: snapshot, status: failed}", func(k, v *yaml.Node) error {
 		switch k.Value {
 		case "type":
-			err = decodeScalar(v, &m.Type)
+			return decodeScalar(v, &m.Type)
 		case "action":
-			err = decodeScalar(v, &m.Action)
+			return decodeScalar(v, &m.Action)
 		case "status":
-			err = decodeScalar(v, &m.Status)
+			return decodeScalar(v, &m.Status)
 		case "requester":
-			err = decodeScalar(v, &m.Requester)
+			return decodeScalar(v, &m.Requester)
 		case "test":
-			err = decodeScalar(v, &m.Test)
+			return decodeScalar(v, &m.Test)
 		case "intent":
+			var err error
 			m.Intent, err = parseIntent(v)
-		default:
-			return m, lineError(k, "unknown key %q in match (expected type, action, status, requester, test, intent)", k.Value)
+			return err
 		}
-		if err != nil {
-			return m, err
-		}
-	}
-	return m, nil
+		return lineError(k, "unknown key %q in match (expected type, action, status, requester, test, intent)", k.Value)
+	})
+	return m, err
 }
 
 // parseIntent reads an intent condition: {check: "NTP*", color: red, min: 1}.
 func parseIntent(n *yaml.Node) (*IntentMatch, error) {
 	var m IntentMatch
-	if n.Kind != yaml.MappingNode {
-		return nil, lineError(n, "intent must be a mapping such as {check: \"NTP*\", color: red, min: 1}")
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		var err error
+	err := eachKey(n, `intent must be a mapping such as {check: "NTP*", color: red, min: 1}`, func(k, v *yaml.Node) error {
 		switch k.Value {
 		case "check":
-			err = decodeScalar(v, &m.Check)
+			return decodeScalar(v, &m.Check)
 		case "color", "colour":
-			err = decodeScalar(v, &m.Color)
+			return decodeScalar(v, &m.Color)
 		case "min":
-			err = decodeScalar(v, &m.Min)
-		default:
-			return nil, lineError(k, "unknown key %q in intent (expected check, color, min)", k.Value)
+			return decodeScalar(v, &m.Min)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return lineError(k, "unknown key %q in intent (expected check, color, min)", k.Value)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := m.validate(); err != nil {
 		return nil, lineError(n, "%v", err)
 	}
 	return &m, nil
+}
+
+// eachKey calls each for the keys of mapping n in order, stopping at the
+// first error; notMapping is the error when n is not a mapping.
+func eachKey(n *yaml.Node, notMapping string, each func(k, v *yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return lineError(n, "%s", notMapping)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if err := each(n.Content[i], n.Content[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeScalar decodes a scalar node, refusing lists and mappings where one

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -101,7 +100,7 @@ func (s *Store) Enrichments(ctx context.Context, ids []int64) (map[int64]Enrichm
 			args[i] = id
 		}
 		rows, err := queryAll(ctx, s.readDB, "list enrichments", scanEnrichment,
-			`SELECT `+enrichmentColumns+` FROM enrichments WHERE event_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+			`SELECT `+enrichmentColumns+` FROM enrichments WHERE event_id IN (`+params(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -20,15 +19,12 @@ const (
 
 // MetaTime returns a time kept in meta, zero when it is not set.
 func (s *Store) MetaTime(ctx context.Context, key string) (time.Time, error) {
-	var v int64
-	err := s.readDB.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
+	var v sql.NullInt64 // NULL when the key is not set
+	err := s.readDB.QueryRowContext(ctx, `SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?)`, key).Scan(&v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read %s: %w", key, err)
 	}
-	return ms(v), nil
+	return nullMS(v), nil
 }
 
 // SetMetaTime keeps a time in meta; with onlyIfUnset it keeps the one

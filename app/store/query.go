@@ -89,3 +89,8 @@ func (c *conds) page(since time.Time, beforeID int64, limit int) (string, []any)
 	}
 	return q + " ORDER BY id DESC LIMIT ?", append(c.args, limitOrDefault(limit))
 }
+
+// params is n comma-separated placeholders, for an IN (...) list.
+func params(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
+}

@@ -265,7 +265,7 @@ func (s *Store) MarkRunsInterrupted(ctx context.Context, includeQueued bool, min
 	}
 	found, err := queryAll(ctx, s.readDB, "find interrupted runs", func(sc scanner) (r InterruptedRun, err error) {
 		return r, sc.Scan(&r.ID, &r.ProposalID, &r.Was)
-	}, `SELECT id, proposal_id, state FROM runs WHERE state IN (?`+strings.Repeat(", ?", len(states)-1)+`)`, states...)
+	}, `SELECT id, proposal_id, state FROM runs WHERE state IN (`+params(len(states))+`)`, states...)
 	if err != nil {
 		return nil, err
 	}
