@@ -40,7 +40,7 @@ deps:
 	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS)
 
 deps-test:
-	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS) $(WIN_PKGS)
+	@./scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS) $(WIN_PKGS) $(PACKAGE_CHECK_PKGS)
 
 deps-windows:
 	@./scripts/deps.sh $(WIN_PKGS)
@@ -78,10 +78,12 @@ fmt-check:
 # test runs every test with the race detector inside a private session bus, so
 # nothing can reach (or autolaunch) another bus; the desktop tests start their
 # own Xvfb, bus and dunst on top of that. The Windows build's tests run under
-# wine in a private prefix (e2e_wine_test.go).
+# wine in a private prefix (e2e_wine_test.go). Last, the Linux package is
+# built and checked (package-check), so make package works on every commit.
 test: deps-test fmt-check vet wine-ready
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 	IPFWATCH_BIN=$(CURDIR)/$(BIN) $(WINE_ENV) dbus-run-session -- $(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) package-check
 
 # test-windows runs only the tests of the Windows build under wine.
 test-windows: wine-ready
