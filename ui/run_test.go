@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,6 +187,12 @@ func TestRunInTray(t *testing.T) {
 			t.Fatalf("the tray app ended with %v after Quit, want exit status 0", exitErr)
 		}
 	case <-time.After(60 * time.Second):
+		// Where it is stuck, for the log.
+		cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
 		t.Fatal("the tray app did not exit after Quit")
 	}
 

@@ -95,7 +95,8 @@ type Parker struct {
 	holdUntil time.Time   // no parking before this (touched on the loop only)
 	running   sync.WaitGroup
 
-	parks atomic.Int64 // slices spent parked, for tests and measurements
+	parks  atomic.Int64 // slices spent parked, for tests and measurements
+	inPark atomic.Bool  // a park is under way (see park)
 }
 
 // NewParker returns a parker that parks the loop whenever visible reports
@@ -176,6 +177,15 @@ func (p *Parker) later(d time.Duration) {
 
 // park is the function queued on Fyne's loop.
 func (p *Parker) park() {
+	// While Fyne's loop drains on its way out it runs queued functions in
+	// place (loop.go:43-46, "drained"), on the loop's own thread: the
+	// p.do(p.park) at the end of a park would then call park inside park,
+	// for ever, and the loop would never finish draining. A park entered
+	// while one is under way is such a call, and ends at once.
+	if !p.inPark.CompareAndSwap(false, true) {
+		return
+	}
+	defer p.inPark.Store(false)
 	p.mu.Lock()
 	if p.stopped || !p.onLoop() {
 		// Stopped, or the loop has ended and fyne.Do ran us in place.

@@ -207,3 +207,29 @@ func TestNothingRunsAfterStop(t *testing.T) {
 		t.Errorf("visible was asked %d more times after Stop", looks.Load()-n)
 	}
 }
+
+// TestDrainingLoopRunsParkInPlace: while Fyne's loop drains on its way out
+// it runs queued functions in place, on its own thread. A park then
+// queueing the next one must not call park inside park for ever: the loop
+// would never finish, and the app never quit.
+func TestDrainingLoopRunsParkInPlace(t *testing.T) {
+	p := NewParker(func() bool { return false })
+	calls := 0
+	p.do = func(f func()) { calls++; f() } // in place, as while draining
+	p.onLoop = func() bool { return true } // on the loop's thread
+	p.slice = time.Millisecond
+	done := make(chan struct{})
+	go func() {
+		p.park()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("park recursed in place instead of returning")
+	}
+	if calls != 1 {
+		t.Errorf("park queued itself %d times in place, want once (then the inner call returns)", calls)
+	}
+	p.Stop()
+}
