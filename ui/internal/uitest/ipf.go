@@ -58,13 +58,13 @@ func StartIPF(tb testing.TB) *ipffake.Server {
 	f.SetReports(IPFSnapshot, reports...)
 	var rows []map[string]any
 	for i := range NTPRed + 5 {
-		sev := 30
+		sev, state := 30, "unreachable"
 		if i >= NTPRed {
-			sev = 0
+			sev, state = 0, "reachable"
 		}
 		rows = append(rows, map[string]any{"id": fmt.Sprint(i), "hostname": fmt.Sprintf("sw%02d", i+1),
 			"siteName": []string{"HQ", "BRANCH"}[i%2], "source": "10.0.0.1",
-			"reachable": ipffake.Cell(sev == 0, sev)})
+			"reachable": ipffake.Cell(state, sev)})
 	}
 	f.SetTable(ntpTable, ipffake.Table{Columns: []string{"id", "hostname", "siteName", "source", "reachable"}, Rows: rows})
 	return f
