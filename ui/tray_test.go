@@ -136,16 +136,6 @@ func TestMenuModel(t *testing.T) {
 			{"Send test webhook", false, "send test"}, sep,
 			{"Quit", true, "quit"},
 		}},
-		{"caught up from IP Fabric", app.Status{State: app.StateListening, Listen: ":8000", EventsToday: 3, CaughtUp: 3, CaughtUpAt: until}, false, []want{
-			{"Listening on :8000, 3 events today", false, ""},
-			{"3 events caught up from IP Fabric at 14:05", false, ""}, sep,
-			{"Open ipfwatch", true, "open"},
-			{"Approvals (0 pending)", true, "approvals"}, sep,
-			{"Pause listening", true, "paused=true"},
-			{"Mute notifications for 1 hour", true, "mute"},
-			{"Send test webhook", true, "send test"}, sep,
-			{"Quit", true, "quit"},
-		}},
 		{"error while paused still offers resume", app.Status{State: app.StateError, Error: "port 8000 in use"}, true, []want{
 			{"Error: port 8000 in use", false, ""}, sep,
 			{"Open ipfwatch", true, "open"},
@@ -176,6 +166,21 @@ func TestMenuModel(t *testing.T) {
 				t.Errorf("menu\n got %v\nwant %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMenuModelCatchUp: events caught up from IP Fabric's API add one
+// disabled line under the status line, and change nothing else.
+func TestMenuModelCatchUp(t *testing.T) {
+	at := time.Date(2025, 3, 4, 14, 5, 0, 0, time.Local)
+	st := app.Status{State: app.StateListening, Listen: ":8000", EventsToday: 3}
+	var calls []string
+	plain := menuModel(st, false, recordedActions(&calls))
+	st.CaughtUp, st.CaughtUpAt = 3, at
+	caught := menuModel(st, false, recordedActions(&calls))
+	want := append([]menuItem{plain[0], {label: "3 events caught up from IP Fabric at 14:05"}}, plain[1:]...)
+	if menuSignature(caught) != menuSignature(want) {
+		t.Errorf("menu\n got %s\nwant %s", menuSignature(caught), menuSignature(want))
 	}
 }
 

@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -46,15 +45,13 @@ func links(o fyne.CanvasObject) []*widget.Hyperlink {
 	return out
 }
 
-// openedURLs records the URLs the view asks the desktop to open.
-type openedURLs struct {
-	fyne.App
-	opened []string
-}
-
-func (u *openedURLs) OpenURL(x *url.URL) error {
-	u.opened = append(u.opened, x.String())
-	return nil
+// showEvent builds the view and selects event id in it.
+func showEvent(t *testing.T, a *app.App, id int64) (*View, fyne.Window, uitest.Queue) {
+	t.Helper()
+	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
+	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, id), Col: 0})
+	settle(t, v, q)
+	return v, w, q
 }
 
 func TestIPFSectionShowsTheLookup(t *testing.T) {
@@ -63,10 +60,7 @@ func TestIPFSectionShowsTheLookup(t *testing.T) {
 	if r := uitest.LookUp(t, a, 2); r.State != store.EnrichDone {
 		t.Fatalf("lookup = %+v, want done", r)
 	}
-	v, w, q := newView(t, a, viewkit.WithLocation(time.UTC))
-	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 2), Col: 0})
-	settle(t, v, q)
-
+	v, w, _ := showEvent(t, a, 2)
 	s := v.details.ipf
 	if s.state.Text != "Looked up in IP Fabric's API." {
 		t.Errorf("state = %q", s.state.Text)
@@ -104,11 +98,11 @@ func TestIPFSectionShowsTheLookup(t *testing.T) {
 	}
 
 	// A link opens IP Fabric's page for it.
-	rec := &openedURLs{App: fyne.CurrentApp()}
+	rec := &uitest.URLOpener{App: fyne.CurrentApp()}
 	fyne.SetCurrentApp(rec)
 	test.TapAt(links(s.root)[1], fyne.NewPos(theme.InnerPadding()+2, theme.InnerPadding()+2))
-	if len(rec.opened) != 1 || rec.opened[0] != ipf.CheckURL(f.URL, ntp, ipf.Red) {
-		t.Errorf("opened %q, want the NTP check's red rows", rec.opened)
+	if len(rec.Opened) != 1 || rec.Opened[0] != ipf.CheckURL(f.URL, ntp, ipf.Red) {
+		t.Errorf("opened %q, want the NTP check's red rows", rec.Opened)
 	}
 	if !uitest.ContainsLabel(w.Content(), "Look up again") {
 		t.Error("no Look up again button")
@@ -122,9 +116,7 @@ func TestLookUpAgainAndLiveResults(t *testing.T) {
 	if r := uitest.LookUp(t, a, 1); r.State != store.EnrichFailed {
 		t.Fatalf("lookup = %+v, want failed", r)
 	}
-	v, _, q := newView(t, a, viewkit.WithLocation(time.UTC))
-	v.tbl.Widget.Select(widget.TableCellID{Row: rowOf(t, v, 1), Col: 0})
-	settle(t, v, q)
+	v, _, q := showEvent(t, a, 1)
 	s := v.details.ipf
 	if !strings.HasPrefix(s.state.Text, "The lookup in IP Fabric's API failed (1 attempt): ") ||
 		!strings.Contains(s.state.Text, "It is tried again at ") || s.state.Importance != widget.WarningImportance {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 func TestSaveRejectsInvalidInputAndSavesNothing(t *testing.T) {
@@ -294,25 +294,14 @@ func TestGenerateRotatesTheSecret(t *testing.T) {
 	}
 }
 
-// urlApp records the URLs the view asks the desktop to open.
-type urlApp struct {
-	fyne.App
-	opened []string
-}
-
-func (u *urlApp) OpenURL(x *url.URL) error {
-	u.opened = append(u.opened, x.String())
-	return nil
-}
-
 func TestOpenFolderOpensTheDataDirectory(t *testing.T) {
 	a := openApp(t, app.Options{}, "s3cret")
 	v, _, _ := newView(t, a)
-	rec := &urlApp{App: fyne.CurrentApp()}
+	rec := &uitest.URLOpener{App: fyne.CurrentApp()}
 	fyne.SetCurrentApp(rec)
 	test.Tap(v.openFolder)
-	if want := storage.NewFileURI(a.DataDir()).String(); len(rec.opened) != 1 || rec.opened[0] != want {
-		t.Errorf("opened %q, want [%s]", rec.opened, want)
+	if want := storage.NewFileURI(a.DataDir()).String(); len(rec.Opened) != 1 || rec.Opened[0] != want {
+		t.Errorf("opened %q, want [%s]", rec.Opened, want)
 	}
 	if v.dataDir.Text != a.DataDir() {
 		t.Errorf("data folder shown as %q", v.dataDir.Text)
