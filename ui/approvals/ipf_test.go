@@ -164,3 +164,44 @@ func TestGoldenApprovalOfAnIntentCheck(t *testing.T) {
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "approval_check.xml", w.Canvas())
 }
+
+// TestApprovalScreenFollowsTheLookup shows a proposal made at once (a rule
+// without an intent condition) whose event is looked up afterwards: the
+// approval screen then gives what IP Fabric said.
+func TestApprovalScreenFollowsTheLookup(t *testing.T) {
+	test.NewTempApp(t)
+	clk := &clock{t: base}
+	f := uitest.StartIPF(t)
+	a := uitest.NewApp(t, uitest.AppOptions{Now: clk.Now, Secret: secret, KeepAll: true, IPF: f})
+	setRules(t, a, remediation.Rule{Name: "notify-team", Enabled: true,
+		Match: remediation.Match{Type: "intent-verification"}, Command: []string{"/bin/true"}, Workdir: "/tmp"})
+	id, ids := storeEvent(t, a, send.Payload{Type: "intent-verification", SnapshotID: uitest.IPFSnapshot, Time: base}, base)
+	if len(ids) != 1 {
+		t.Fatalf("proposals = %v, want one at once", ids)
+	}
+	v, _, q := newView(t, a, viewkit.WithNow(clk.Now), viewkit.WithLocation(time.UTC))
+	v.pendingList.Select(0)
+	settle(t, v, q)
+	if got := v.pane.pIPF.Text; !strings.HasPrefix(got, "Not looked up in IP Fabric's API") {
+		t.Errorf("before the lookup: %q", got)
+	}
+	if v.pane.pCheck.Objects != nil {
+		t.Error("an intent check shown for a proposal made without one")
+	}
+	sub := a.Subscribe()
+	defer sub.Close()
+	uitest.LookUp(t, a, id)
+	v.Changed(uitest.WaitChange(t, sub, app.EventEnriched))
+	settle(t, v, q)
+	if want := "IP Fabric: Intent verification: 2 checks red (NTP sources 25, DNS resolvers 2)"; v.pane.pIPF.Text != want {
+		t.Errorf("after the lookup: %q, want %q", v.pane.pIPF.Text, want)
+	}
+	// Another event's lookup leaves the screen alone (it would be shown
+	// again, scrolled to the top, under the engineer's eyes).
+	v.pane.pIPF.SetText("unchanged")
+	v.Changed(app.Change{Kind: app.EventEnriched, ID: id + 100})
+	settle(t, v, q)
+	if v.pane.pIPF.Text != "unchanged" {
+		t.Errorf("another event's lookup showed the screen again: %q", v.pane.pIPF.Text)
+	}
+}

@@ -173,14 +173,20 @@ func (v *View) Changed(c app.Change) {
 				v.applyDetail(d, derr)
 			}
 		})
-	case app.RunOutput:
+	case app.RunOutput, app.EventEnriched:
 		cur := v.current()
-		if cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID {
+		switch {
+		case c.Kind == app.EventEnriched && cur.kind != selProposal:
+			return // only the approval screen shows what IP Fabric said
+		case c.Kind == app.RunOutput && (cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID):
 			return // not shown, or its output arrives by subscription
 		}
 		ctx, cancel := v.Query()
 		defer cancel()
 		d, err := v.loadDetail(ctx, cur)
+		if c.Kind == app.EventEnriched && (err != nil || d.prop.EventID != c.ID) {
+			return // another event's lookup
+		}
 		v.Post(func() {
 			if cur == v.sel {
 				v.applyDetail(d, err)

@@ -171,7 +171,9 @@ func (s *ipfSection) show(e enrichment, loc *time.Location) {
 		if e.base != "" {
 			u = ipf.SnapshotURL(e.base, snap.ID)
 		}
-		s.snapLink.Add(link("Open the snapshot in IP Fabric", u))
+		if u != "" {
+			s.snapLink.Add(link("Open the snapshot in IP Fabric", u))
+		}
 	}
 	if r.Checks != nil {
 		s.showChecks(r.Checks, e.base)
