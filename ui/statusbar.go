@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,10 +11,12 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/assets"
+	"github.com/ipfwatch/ipfwatch/ui/events"
 )
 
 // statusText is the main window's status bar: listener state and address,
-// today's counts, and whatever keeps notifications from the engineer.
+// today's counts, whatever keeps notifications from the engineer, and the
+// events the last catch-up from IP Fabric's API added.
 func statusText(st app.Status) string {
 	var parts []string
 	switch st.State {
@@ -37,6 +40,9 @@ func statusText(st app.Status) string {
 	}
 	if st.NotifyError != "" {
 		parts = append(parts, "notifications failing: "+st.NotifyError)
+	}
+	if note := events.CaughtUpNote(st, time.Local); note != "" {
+		parts = append(parts, note)
 	}
 	return strings.Join(parts, " · ")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/assets"
+	"github.com/ipfwatch/ipfwatch/ui/events"
 )
 
 // trayHost is the part of Fyne's desktop.App the tray needs. The real one is
@@ -56,12 +57,16 @@ const (
 // switch, which st.State hides behind an error while the listener is in
 // error; the menu must still offer to resume.
 func menuModel(st app.Status, paused bool, act trayActions) []menuItem {
-	items := []menuItem{
-		{label: statusLine(st)}, // disabled: it is information
-		{separator: true},
-		{label: "Open ipfwatch", enabled: true, action: act.Open},
-		{label: fmt.Sprintf("Approvals (%d pending)", st.Pending), enabled: true, action: act.OpenApprovals},
+	items := []menuItem{{label: statusLine(st)}} // disabled: it is information
+	if note := events.CaughtUpNote(st, time.Local); note != "" {
+		// Information too: events came in without a webhook.
+		items = append(items, menuItem{label: note})
 	}
+	items = append(items,
+		menuItem{separator: true},
+		menuItem{label: "Open ipfwatch", enabled: true, action: act.Open},
+		menuItem{label: fmt.Sprintf("Approvals (%d pending)", st.Pending), enabled: true, action: act.OpenApprovals},
+	)
 	if st.UnseenFailures > 0 {
 		// The attention icon must be explained somewhere one click away.
 		items = append(items, menuItem{label: fmt.Sprintf("Signature failures (%d new)", st.UnseenFailures),

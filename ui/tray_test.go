@@ -82,6 +82,8 @@ func TestStatusText(t *testing.T) {
 			"Listening on :8000/x · 0 events today · 0 rejected today · notifications muted until 14:05"},
 		{app.Status{State: app.StateListening, Listen: ":8000", Path: "/x", NotifyError: "no notification daemon"},
 			"Listening on :8000/x · 0 events today · 0 rejected today · notifications failing: no notification daemon"},
+		{app.Status{State: app.StateListening, Listen: ":8000", Path: "/x", EventsToday: 3, CaughtUp: 3, CaughtUpAt: until},
+			"Listening on :8000/x · 3 events today · 0 rejected today · 3 events caught up from IP Fabric at 14:05"},
 	}
 	for _, tt := range tests {
 		if got := statusText(tt.st); got != tt.want {
@@ -164,6 +166,21 @@ func TestMenuModel(t *testing.T) {
 				t.Errorf("menu\n got %v\nwant %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMenuModelCatchUp: events caught up from IP Fabric's API add one
+// disabled line under the status line, and change nothing else.
+func TestMenuModelCatchUp(t *testing.T) {
+	at := time.Date(2025, 3, 4, 14, 5, 0, 0, time.Local)
+	st := app.Status{State: app.StateListening, Listen: ":8000", EventsToday: 3}
+	var calls []string
+	plain := menuModel(st, false, recordedActions(&calls))
+	st.CaughtUp, st.CaughtUpAt = 3, at
+	caught := menuModel(st, false, recordedActions(&calls))
+	want := append([]menuItem{plain[0], {label: "3 events caught up from IP Fabric at 14:05"}}, plain[1:]...)
+	if menuSignature(caught) != menuSignature(want) {
+		t.Errorf("menu\n got %s\nwant %s", menuSignature(caught), menuSignature(want))
 	}
 }
 
@@ -329,5 +346,39 @@ func TestTrayFollowsApp(t *testing.T) {
 	q.WaitFor(t, "Quit to stop the app and end the Fyne loop", func() bool { return quitCalled })
 	if a.Addr() != "" {
 		t.Errorf("after Quit the listener is still on %s", a.Addr())
+	}
+}
+
+// TestTrayShowsCatchUp catches up from a fake IP Fabric on a real App: the
+// tray menu and the status bar say how many events came that way.
+func TestTrayShowsCatchUp(t *testing.T) {
+	f := uitest.StartIPF(t)
+	a := uitest.NewApp(t, uitest.AppOptions{Start: true, Secret: testSecret, KeepAll: true, IPF: f,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	fa := test.NewTempApp(t)
+	q := &uitest.Mailbox{}
+	s := newShell(a, fa, slog.New(slog.NewTextHandler(io.Discard, nil)), placeholderSpecs())
+	s.do = q.Do
+	h := &recordingHost{}
+	s.attachTray(h)
+	s.start()
+	t.Cleanup(s.stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if added, err := a.CatchUp(ctx, uitest.IPFSnapshotStart.Add(-time.Hour)); err != nil || len(added) != 2 {
+		t.Fatalf("catch-up added %d, %v; want 2 events", len(added), err)
+	}
+	const note = "2 events caught up from IP Fabric at "
+	q.WaitFor(t, "the catch-up in the tray", func() bool {
+		l := h.labels()
+		return len(l) > 1 && strings.HasPrefix(l[1], note)
+	})
+	it := h.menu.Items[1]
+	if !it.Disabled {
+		t.Errorf("%q is enabled; it is information", it.Label)
+	}
+	if !strings.Contains(s.bar.text.Text, note) {
+		t.Errorf("status bar = %q, want the catch-up", s.bar.text.Text)
 	}
 }

@@ -33,6 +33,8 @@ type detailPane struct {
 	pState    *widget.Label
 	pEvent    *widget.Label
 	pSummary  *widget.Label
+	pIPF      *widget.Label   // what IP Fabric's API said of the event
+	pCheck    *fyne.Container // the intent check proposed for, if any
 	pPlan     *fyne.Container
 	approve   *widget.Button
 	reject    *widget.Button
@@ -73,9 +75,6 @@ func newDetailPane(v *View) *detailPane {
 		l.Hide()
 		return l
 	}
-	heading := func(t string) *widget.Label {
-		return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
 	s.placeholder = widget.NewLabel("Select a proposal to see exactly what it would run.")
 	s.placeholder.Wrapping = fyne.TextWrapWord
 	s.loadErr = danger()
@@ -84,6 +83,8 @@ func newDetailPane(v *View) *detailPane {
 	s.pState = wrapped()
 	s.pEvent = wrapped()
 	s.pSummary = wrapped()
+	s.pIPF = wrapped()
+	s.pCheck = container.NewStack()
 	s.pPlan = container.NewStack()
 	s.approve = widget.NewButton("Approve & run", v.approve)
 	s.approve.Importance = widget.HighImportance
@@ -95,7 +96,7 @@ func newDetailPane(v *View) *detailPane {
 	})
 	s.pErr = danger()
 	s.propBox = container.NewVBox(s.pTitle, s.pState,
-		heading("Event"), s.pEvent, s.pSummary,
+		heading("Event"), s.pEvent, s.pSummary, s.pIPF, s.pCheck,
 		heading("What will run"), s.pPlan,
 		container.NewHBox(s.approve, s.reject, s.toRun), s.pErr)
 	s.propRoot = container.NewVScroll(s.propBox)
@@ -122,6 +123,11 @@ func newDetailPane(v *View) *detailPane {
 	return s
 }
 
+// heading is the title of a part of the pane.
+func heading(t string) *widget.Label {
+	return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
 // showLoadError says the selection could not be read.
 func (s *detailPane) showLoadError(err error) {
 	s.propRoot.Hide()
@@ -142,8 +148,10 @@ func showError(l *widget.Label, text string) {
 	l.Show()
 }
 
-// showProposal fills the approval screen. UI goroutine.
-func (s *detailPane) showProposal(p store.Proposal) {
+// showProposal fills the approval screen; d holds the proposal and what IP
+// Fabric's API said of its event. UI goroutine.
+func (s *detailPane) showProposal(d detail) {
+	p := d.prop
 	s.prop = p
 	s.placeholder.Hide()
 	s.loadErr.Hide()
@@ -157,7 +165,15 @@ func (s *detailPane) showProposal(p store.Proposal) {
 	s.pEvent.SetText(events.Title(p.Event) + " (event " + strconv.FormatInt(p.EventID, 10) +
 		", received " + p.Event.ReceivedAt.In(s.v.Opt.Loc).Format(timeLayout) + ")")
 	s.pSummary.SetText(events.Summary(p.Event, s.v.Opt.Loc))
-	s.pPlan.Objects = []fyne.CanvasObject{PlanDetails(planOf(p))}
+	s.pIPF.SetText(enrichmentLine(p, d.enr, d.enrErr, s.v.Opt.Loc))
+	s.pCheck.Objects = nil
+	if p.Check != nil {
+		s.pCheck.Objects = []fyne.CanvasObject{container.NewVBox(heading("Intent check"), CheckDetails(*p.Check))}
+		s.pPlan.Objects = []fyne.CanvasObject{CheckPlanDetails(planOf(p))}
+	} else {
+		s.pPlan.Objects = []fyne.CanvasObject{PlanDetails(planOf(p))}
+	}
+	s.pCheck.Refresh()
 	s.pPlan.Refresh()
 	s.propRoot.Show()
 	s.updateProposalState()

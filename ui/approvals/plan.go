@@ -34,7 +34,13 @@ const AddedVariables = "ipfwatch also sets IPF_EVENT_ID, IPF_EVENT_TYPE, IPF_EVE
 // characters that would not show (see DisplayArg). The Approvals view shows
 // proposals with it, and the Rules view's "Test against event..." the plan a
 // rule would produce, so both read the same.
-func PlanDetails(p remediation.Plan) fyne.CanvasObject {
+func PlanDetails(p remediation.Plan) fyne.CanvasObject { return planDetails(p, false) }
+
+// CheckPlanDetails is PlanDetails for a plan made for an intent check: the
+// environment also names the check's variables (AddedCheckVariables).
+func CheckPlanDetails(p remediation.Plan) fyne.CanvasObject { return planDetails(p, true) }
+
+func planDetails(p remediation.Plan, check bool) fyne.CanvasObject {
 	mono := func(s string) *widget.Label {
 		l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 		l.Wrapping = fyne.TextWrapBreak
@@ -86,6 +92,9 @@ func PlanDetails(p remediation.Plan) fyne.CanvasObject {
 	// In the normal text colour: what else the program receives matters
 	// to the engineer approving it.
 	env.Add(text(AddedVariables))
+	if check {
+		env.Add(text(AddedCheckVariables))
+	}
 	add("Environment", env)
 
 	add("Timeout", text(config.FormatDuration(p.Timeout)+", then the program and everything it started are stopped"))

@@ -31,6 +31,10 @@ func setRow(o fyne.CanvasObject, r row) {
 
 func pendingRow(p store.Proposal, now time.Time) row {
 	sub := events.Title(p.Event)
+	if c := p.Check; c != nil {
+		// What the proposal is for comes first: the row is cut short.
+		sub = oneLine(c.Name) + " " + strconv.Itoa(c.Count) + " " + oneLine(c.Color) + " · " + sub
+	}
 	if snap := snapshotOf(p); snap != "" {
 		sub += " · " + snap
 	}

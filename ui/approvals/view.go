@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/enrich"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
@@ -77,6 +78,7 @@ type View struct {
 	runningEmpty *widget.Label
 	historyEmpty *widget.Label
 	info         *widget.Label
+	blocked      *widget.Label // rules that made no proposal, waiting on IP Fabric's API
 	pane         *detailPane
 	content      fyne.CanvasObject
 }
@@ -100,6 +102,7 @@ type lists struct {
 	pending []store.Proposal // newest first
 	running []store.Run      // queued, running, cancelling; newest first
 	history []historyItem    // newest decision first
+	blocked []remediation.Blocked
 }
 
 // historyItem is a run that ended, or a proposal decided without a run
@@ -170,14 +173,20 @@ func (v *View) Changed(c app.Change) {
 				v.applyDetail(d, derr)
 			}
 		})
-	case app.RunOutput:
+	case app.RunOutput, app.EventEnriched:
 		cur := v.current()
-		if cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID {
+		switch {
+		case c.Kind == app.EventEnriched && cur.kind != selProposal:
+			return // only the approval screen shows what IP Fabric said
+		case c.Kind == app.RunOutput && (cur.kind != selRun || cur.id != c.ID || v.liveRun.Load() == c.ID):
 			return // not shown, or its output arrives by subscription
 		}
 		ctx, cancel := v.Query()
 		defer cancel()
 		d, err := v.loadDetail(ctx, cur)
+		if c.Kind == app.EventEnriched && (err != nil || d.prop.EventID != c.ID) {
+			return // another event's lookup
+		}
 		v.Post(func() {
 			if cur == v.sel {
 				v.applyDetail(d, err)
@@ -203,7 +212,7 @@ func (v *View) setSel(s selection) {
 // load reads the three lists.
 func (v *View) load(ctx context.Context) (lists, error) {
 	v.loads.Add(1)
-	var l lists
+	l := lists{blocked: v.m.WaitingOnIPF()}
 	var err error
 	if l.pending, err = v.m.Proposals(ctx, store.StatePending, pendingLimit); err != nil {
 		return l, err
@@ -274,6 +283,7 @@ func (v *View) applyLists(l lists, err error) {
 	setVisible(v.pendingEmpty, len(l.pending) == 0)
 	setVisible(v.runningEmpty, len(l.running) == 0)
 	setVisible(v.historyEmpty, len(l.history) == 0)
+	v.showBlocked(l.blocked)
 	v.pendingList.Refresh()
 	v.runningList.Refresh()
 	v.historyList.Refresh()
@@ -377,6 +387,10 @@ type detail struct {
 	sel  selection
 	prop store.Proposal
 	run  *store.Run
+	// What IP Fabric's API said of a proposal's event (or why that
+	// cannot be read).
+	enr    enrich.Result
+	enrErr error
 }
 
 func (v *View) loadDetail(ctx context.Context, s selection) (detail, error) {
@@ -385,6 +399,11 @@ func (v *View) loadDetail(ctx context.Context, s selection) (detail, error) {
 	case selProposal:
 		p, err := v.m.Proposal(ctx, s.id)
 		d.prop = p
+		if err == nil {
+			ev := p.Event
+			ev.ID = p.EventID
+			d.enr, d.enrErr = enrich.Load(ctx, v.a.Store(), ev)
+		}
 		return d, err
 	case selRun:
 		r, err := v.m.Run(ctx, s.id)
@@ -407,7 +426,7 @@ func (v *View) applyDetail(d detail, err error) {
 		return
 	}
 	if d.run == nil {
-		v.pane.showProposal(d.prop)
+		v.pane.showProposal(d)
 		return
 	}
 	v.pane.showRun(*d.run, d.prop)
@@ -482,7 +501,8 @@ func (v *View) build() {
 	v.updateInfo()
 	split := container.NewHSplit(left, v.pane.root)
 	split.Offset = 0.36
-	v.content = container.NewBorder(nil, v.info, nil, nil, split)
+	v.blocked = newBlockedLabel()
+	v.content = container.NewBorder(v.blocked, v.info, nil, nil, split)
 }
 
 // SetOnProposed sets what is called on the UI goroutine after Remediate

@@ -34,6 +34,7 @@ type details struct {
 	relatedTitle *widget.Label
 	related      *fyne.Container
 	remediate    *widget.Button
+	ipf          *ipfSection
 	rawTitle     *widget.Label
 	raw          *widget.Label
 	body         *fyne.Container
@@ -42,8 +43,8 @@ type details struct {
 	onRelated    func(id int64)
 }
 
-func newDetails(onRelated func(id int64), onRemediate func()) *details {
-	d := &details{onRelated: onRelated}
+func newDetails(onRelated func(id int64), onRemediate, onRedo func()) *details {
+	d := &details{onRelated: onRelated, ipf: newIPFSection(onRedo)}
 	d.placeholder = widget.NewLabel("Select an event to see its details.")
 	d.title = viewkit.Heading("")
 	d.summary = viewkit.Wrapped("")
@@ -57,7 +58,7 @@ func newDetails(onRelated func(id int64), onRemediate func()) *details {
 	d.raw = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	d.raw.Wrapping = fyne.TextWrapBreak
 	d.raw.Selectable = true
-	d.body = container.NewVBox(d.title, d.summary, container.NewHBox(d.remediate), d.facts,
+	d.body = container.NewVBox(d.title, d.summary, container.NewHBox(d.remediate), d.ipf.root, d.facts,
 		d.relatedTitle, d.related, d.rawTitle, d.raw)
 	d.body.Hide()
 	d.outer = container.NewVBox(d.placeholder, d.body)
@@ -78,9 +79,10 @@ func (d *details) setRemediateVisible(on bool) {
 }
 
 // show fills the pane with ev. related are the events of its snapshot,
-// oldest first, ev among them.
-func (d *details) show(ev webhook.Event, related []webhook.Event, loc *time.Location) {
+// oldest first, ev among them; e is what IP Fabric's API said of it.
+func (d *details) show(ev webhook.Event, related []webhook.Event, e enrichment, loc *time.Location) {
 	d.placeholder.Hide()
+	d.ipf.show(e, loc)
 	d.title.SetText(Title(ev))
 	d.summary.SetText(Summary(ev, loc))
 	d.facts.SetText(Facts(ev, loc))
@@ -234,23 +236,17 @@ func statusPhrase(s string) string {
 	return "is " + strconv.Quote(oneLine(s))
 }
 
-// Facts are how the event arrived: when, from where, which secret signed it
+// Facts are how the event arrived: when, from where and which secret
+// signed it (or that catch-up found it in IP Fabric's API, with no webhook),
 // and how often IP Fabric sent it again.
 func Facts(ev webhook.Event, loc *time.Location) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received at: %s\n", ev.ReceivedAt.In(loc).Format(timeLayout))
-	from := oneLine(ev.RemoteAddr)
-	if ev.UserAgent != "" {
-		from += " (" + oneLine(ev.UserAgent) + ")"
-	}
-	fmt.Fprintf(&b, "From: %s\n", from)
-	switch ev.SecretMatched {
-	case "previous":
-		b.WriteString("Secret matched: previous (IP Fabric still signs with the old secret; update it there)\n")
-	case "":
-		b.WriteString("Secret matched: unknown\n")
-	default:
-		fmt.Fprintf(&b, "Secret matched: %s\n", oneLine(ev.SecretMatched))
+	if ev.Source == webhook.SourceCatchUp {
+		// No delivery: nobody sent it, and no secret signed it.
+		b.WriteString("Source: caught up from IP Fabric's API (no webhook reached ipfwatch for it)\n")
+	} else {
+		writeDelivery(&b, ev)
 	}
 	if ev.Duplicates > 0 {
 		fmt.Fprintf(&b, "Duplicates: %d (last seen %s)\n", ev.Duplicates, ev.LastSeenAt.In(loc).Format(timeLayout))
@@ -265,6 +261,23 @@ func Facts(ev webhook.Event, loc *time.Location) string {
 	}
 	fmt.Fprintf(&b, "Event id: %d\nBody SHA-256: %s", ev.ID, oneLine(ev.BodySHA256))
 	return b.String()
+}
+
+// writeDelivery is where a webhook came from and which secret signed it.
+func writeDelivery(b *strings.Builder, ev webhook.Event) {
+	from := oneLine(ev.RemoteAddr)
+	if ev.UserAgent != "" {
+		from += " (" + oneLine(ev.UserAgent) + ")"
+	}
+	fmt.Fprintf(b, "From: %s\n", from)
+	switch ev.SecretMatched {
+	case "previous":
+		b.WriteString("Secret matched: previous (IP Fabric still signs with the old secret; update it there)\n")
+	case "":
+		b.WriteString("Secret matched: unknown\n")
+	default:
+		fmt.Fprintf(b, "Secret matched: %s\n", oneLine(ev.SecretMatched))
+	}
 }
 
 // PrettyJSON indents a stored body for reading. A body that is not JSON

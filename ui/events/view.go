@@ -76,6 +76,7 @@ type View struct {
 	query store.EventFilter // filters only; paging is added per query
 
 	queries atomic.Int64 // ListEvents calls made, so tests can see there is no query per cell
+	shownID atomic.Int64 // the event the details pane shows, for Changed
 
 	// UI goroutine only.
 	tbl         *pagedtable.Table[webhook.Event]
@@ -84,6 +85,8 @@ type View struct {
 	remediate   func(eventID int64)
 	searchTimer *time.Timer
 	searchText  string
+	redoing     int64  // the event Look up again is running for, 0 if none
+	caughtUp    string // CaughtUpNote of the last status, "" if none
 
 	statusSel *widget.Select
 	typeSel   *widget.Select
@@ -97,6 +100,7 @@ type View struct {
 type shownEvent struct {
 	ev      webhook.Event
 	related []webhook.Event
+	ipf     enrichment
 }
 
 // New builds the Events view and starts loading the newest page of events.
@@ -106,6 +110,10 @@ func New(a *app.App, win fyne.Window, opts ...viewkit.Option) *View {
 	v.Init(opts)
 	v.build()
 	v.reload()
+	v.Background(func(ctx context.Context) func() {
+		note := CaughtUpNote(v.a.Status(ctx), v.Opt.Loc)
+		return func() { v.setCaughtUp(note) }
+	})
 	return v
 }
 
@@ -157,6 +165,22 @@ func (v *View) Changed(c app.Change) {
 			return
 		}
 		v.Post(func() { v.updateRow(ev) })
+	case app.EventEnriched:
+		v.enriched(c.ID)
+	case app.StateChanged:
+		// The last catch-up from IP Fabric's API may have added events.
+		ctx, cancel := v.Query()
+		defer cancel()
+		note := CaughtUpNote(v.a.Status(ctx), v.Opt.Loc)
+		v.Post(func() { v.setCaughtUp(note) })
+	}
+}
+
+// setCaughtUp shows how many events the last catch-up added. UI goroutine.
+func (v *View) setCaughtUp(note string) {
+	if note != v.caughtUp {
+		v.caughtUp = note
+		v.updateInfo()
 	}
 }
 
@@ -205,7 +229,7 @@ func (v *View) updateRow(ev webhook.Event) {
 	row.Body = nil // list rows carry no body
 	v.tbl.Update(row)
 	if v.shown.ev.ID == ev.ID {
-		v.showDetails(ev, v.shown.related)
+		v.showDetails(ev, v.shown.related, v.shown.ipf)
 	}
 }
 
@@ -255,8 +279,10 @@ func (v *View) loadDetails(id int64) {
 	v.Background(func(ctx context.Context) func() {
 		ev, err := v.a.Store().GetEvent(ctx, id)
 		var related []webhook.Event
+		var e enrichment
 		if err == nil {
 			related, err = v.a.Store().EventsBySnapshot(ctx, ev.SnapshotID, relatedLimit)
+			e = v.readEnrichment(ctx, ev)
 		}
 		return func() {
 			if v.wantDetails != id {
@@ -266,14 +292,18 @@ func (v *View) loadDetails(id int64) {
 				v.fail(err)
 				return
 			}
-			v.showDetails(ev, related)
+			v.showDetails(ev, related, e)
 		}
 	})
 }
 
-func (v *View) showDetails(ev webhook.Event, related []webhook.Event) {
-	v.shown = shownEvent{ev: ev, related: related}
-	v.details.show(ev, related, v.Opt.Loc)
+func (v *View) showDetails(ev webhook.Event, related []webhook.Event, e enrichment) {
+	v.shown = shownEvent{ev: ev, related: related, ipf: e}
+	v.shownID.Store(ev.ID)
+	v.details.show(ev, related, e, v.Opt.Loc)
+	if v.redoing == ev.ID {
+		v.details.ipf.busy()
+	}
 	v.details.setRemediateVisible(v.remediate != nil)
 }
 
@@ -292,6 +322,9 @@ func (v *View) updateInfo() {
 		s = plural(len(v.tbl.Rows), "event", "events")
 	default:
 		s = plural(len(v.tbl.Rows), "event", "events") + " loaded; scroll down for older ones."
+	}
+	if v.caughtUp != "" {
+		s += " · " + v.caughtUp
 	}
 	v.info.SetText(s)
 }
@@ -343,7 +376,7 @@ func (v *View) build() {
 		if v.remediate != nil && v.shown.ev.ID != 0 {
 			v.remediate(v.shown.ev.ID)
 		}
-	})
+	}, v.lookUpAgain)
 	v.updateInfo()
 
 	filters := container.NewBorder(nil, nil,

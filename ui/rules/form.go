@@ -39,6 +39,7 @@ type form struct {
 	mStatus    *widget.SelectEntry
 	mRequester *widget.SelectEntry
 	mTest      *widget.Check
+	intent     intentFields
 	command    *widget.Entry
 	workdir    *widget.Entry
 	env        *widget.Entry
@@ -66,6 +67,7 @@ func newForm(v *View) *form {
 	f.mStatus = sel(statusChoices)
 	f.mRequester = sel(requesterChoices)
 	f.mTest = widget.NewCheck("Also match test webhooks", nil)
+	f.intent = newIntentFields()
 	f.command = widget.NewMultiLineEntry()
 	f.command.SetPlaceHolder("/home/me/automation/fix-ntp.sh\n--snapshot\n{{snapshotId}}")
 	f.command.SetMinRowsVisible(4)
@@ -93,8 +95,14 @@ func newForm(v *View) *form {
 		widget.NewFormItem("Status", f.mStatus),
 		widget.NewFormItem("Requester", f.mRequester),
 		widget.NewFormItem("", f.mTest),
+		widget.NewFormItem("", f.intent.on),
+		widget.NewFormItem("Intent check", withHint(f.intent.check, "A glob on the check's name, such as NTP*, "+
+			"or its id; empty for any. The rule waits for the event's intent checks from IP Fabric's API "+
+			"and proposes once for each check that meets it.")),
+		widget.NewFormItem("Rows", f.intent.rows()),
 		widget.NewFormItem("Command", withHint(f.command, "The program on the first line, then one argument "+
-			"per line. Arguments may use {{snapshotId}}, {{snapshot.id}}, {{event.id}}, {{action}}, {{status}}.")),
+			"per line. Arguments may use {{snapshotId}}, {{snapshot.id}}, {{event.id}}, {{action}}, {{status}}, "+
+			"and with an intent check {{check.id}}.")),
 		widget.NewFormItem("Working directory", withHint(f.workdir, "An absolute path.")),
 		widget.NewFormItem("Environment", withHint(f.env, "KEY=VALUE, one per line. IPF_* variables are added by ipfwatch.")),
 		widget.NewFormItem("Timeout", withHint(f.timeout, "How long a run may take, e.g. 90s, 10m.")),
@@ -135,6 +143,7 @@ func (f *form) open(r remediation.Rule, adding bool) {
 	f.mStatus.SetText(r.Match.Status)
 	f.mRequester.SetText(r.Match.Requester)
 	f.mTest.SetChecked(r.Match.Test)
+	f.intent.set(r.Match.Intent)
 	f.command.SetText(strings.Join(r.Command, "\n"))
 	f.workdir.SetText(r.Workdir)
 	f.env.SetText(formatEnv(r.Env))
@@ -204,11 +213,14 @@ func (f *form) rule() (remediation.Rule, error) {
 	if r.Name == "" {
 		return r, errors.New("name: enter a name for the rule")
 	}
+	var err error
+	if r.Match.Intent, err = f.intent.match(); err != nil {
+		return r, err
+	}
 	r.Command = commandLines(f.command.Text)
 	if len(r.Command) == 0 {
 		return r, errors.New("command: enter the program on the first line, then one argument per line")
 	}
-	var err error
 	if r.Env, err = parseEnv(f.env.Text); err != nil {
 		return r, err
 	}

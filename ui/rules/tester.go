@@ -150,16 +150,19 @@ func (t *tester) test(id int64) {
 	}
 	t.say("Testing against event "+strconv.FormatInt(id, 10)+"…", widget.MediumImportance)
 	t.v.Background(func(ctx context.Context) func() {
-		verdict, imp, plan := t.v.evaluate(ctx, r, id)
+		o := t.v.evaluate(ctx, r, id)
 		return func() {
 			if gen != t.gen {
 				return
 			}
-			t.say(verdict, imp)
-			if plan != nil {
-				t.plan.Objects = []fyne.CanvasObject{approvals.PlanDetails(*plan)}
-				t.plan.Refresh()
+			t.say(o.verdict, o.imp)
+			switch {
+			case o.plan != nil && r.Match.Intent != nil:
+				t.plan.Objects = []fyne.CanvasObject{approvals.CheckPlanDetails(*o.plan)}
+			case o.plan != nil:
+				t.plan.Objects = []fyne.CanvasObject{approvals.PlanDetails(*o.plan)}
 			}
+			t.plan.Refresh()
 		}
 	})
 }
@@ -171,31 +174,42 @@ func (v *View) selectedRuleNamed(name string) (remediation.Rule, bool) {
 	return remediation.Rule{}, false
 }
 
+// outcome is what a test found: the verdict in words, how it reads (a
+// match, a miss, an error), and the plan a proposal would freeze, if any.
+type outcome struct {
+	verdict string
+	imp     widget.Importance
+	plan    *remediation.Plan
+}
+
 // evaluate says what rule r would do for event id: the plan it would
 // propose, or why there would be no proposal. It reads only.
-func (v *View) evaluate(ctx context.Context, r remediation.Rule, id int64) (string, widget.Importance, *remediation.Plan) {
+func (v *View) evaluate(ctx context.Context, r remediation.Rule, id int64) outcome {
 	ev, err := v.a.Store().GetEvent(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Sprintf("There is no event %d.", id), widget.DangerImportance, nil
+		return outcome{fmt.Sprintf("There is no event %d.", id), widget.DangerImportance, nil}
 	}
 	if err != nil {
-		return "Could not read the event: " + err.Error(), widget.DangerImportance, nil
+		return outcome{"Could not read the event: " + err.Error(), widget.DangerImportance, nil}
 	}
 	what := fmt.Sprintf("Event %d (%s)", id, events.Title(ev))
 	if why := mismatch(r.Match, ev); why != "" {
-		return what + " would get no proposal from this rule: " + why + ". (Remediate… on the event can still propose it by hand.)",
-			widget.WarningImportance, nil
+		return outcome{what + " would get no proposal from this rule: " + why + ". (Remediate… on the event can still propose it by hand.)",
+			widget.WarningImportance, nil}
+	}
+	if r.Match.Intent != nil {
+		return v.evaluateIntent(ctx, r, ev, what)
 	}
 	p, err := v.m.Preview(ctx, id, r.Name)
 	if err != nil {
-		return what + " matches, but would get no proposal: " + err.Error() + ". (Only letters, digits, '-', '_' and '$' may reach an argument.)",
-			widget.DangerImportance, nil
+		return outcome{what + " matches, but would get no proposal: " + err.Error() + ". (Only letters, digits, '-', '_' and '$' may reach an argument.)",
+			widget.DangerImportance, nil}
 	}
 	verdict := what + " matches. The proposal would run:"
 	if !r.Enabled {
 		verdict = what + " matches, but the rule is disabled, so it proposes nothing by itself. Enabled, or by hand, the proposal would run:"
 	}
-	return verdict, widget.SuccessImportance, &p
+	return outcome{verdict, widget.SuccessImportance, &p}
 }
 
 // mismatch says why a match does not select ev, or "" if it does.

@@ -383,7 +383,8 @@ func cellText(r remediation.Rule, col int) string {
 }
 
 // MatchSummary says in one line which events a match selects, as in
-// "type=snapshot action=discover status=failed".
+// "type=snapshot action=discover status=failed", and which of their intent
+// checks when it has an intent condition.
 func MatchSummary(m remediation.Match) string {
 	var parts []string
 	for _, kv := range [][2]string{{"type", m.Type}, {"action", m.Action}, {"status", m.Status}, {"requester", m.Requester}} {
@@ -397,6 +398,9 @@ func MatchSummary(m remediation.Match) string {
 	}
 	if m.Test {
 		s += ", test webhooks too"
+	}
+	if m.Intent != nil {
+		s += ", " + intentSummary(*m.Intent)
 	}
 	return s
 }

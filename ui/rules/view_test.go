@@ -373,8 +373,9 @@ func TestGoldenRulesList(t *testing.T) {
 	m := a.Remediation()
 	if err := m.SetRules([]remediation.Rule{
 		{Name: "fix-ntp", Enabled: true,
-			Match:   remediation.Match{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover"},
-			Command: []string{"/home/me/automation/fix-ntp.sh", "--snapshot", "{{snapshotId}}"},
+			Match: remediation.Match{Type: "intent-verification", Action: "calculate", Status: "completed", Requester: "snapshot:discover",
+				Intent: &remediation.IntentMatch{Check: "NTP*"}},
+			Command: []string{"/home/me/automation/fix-ntp.sh", "--snapshot", "{{snapshotId}}", "--check", "{{check.id}}"},
 			Workdir: "/home/me/automation", Timeout: 10 * time.Minute, Expires: 24 * time.Hour},
 		{Name: "collect-logs", Enabled: false, Match: remediation.Match{Status: "failed"},
 			Command: []string{"/home/me/bin/collect logs.sh", "{{event.id}}"}, Timeout: time.Minute, Expires: time.Hour},
@@ -395,6 +396,11 @@ func TestGoldenRulesList(t *testing.T) {
 	selectRule(t, v, "fix-ntp")
 	settle(t, v, q)
 	test.AssertRendersToMarkup(t, "rules_list.xml", w.Canvas())
+
+	// The form of a rule on intent checks.
+	test.Tap(v.editBtn)
+	settle(t, v, q)
+	test.AssertRendersToMarkup(t, "rules_form_intent.xml", w.Canvas())
 }
 
 // TestFitsTheMainWindow opens the form and the tester at the main window's

@@ -14,9 +14,14 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 )
 
-// overrideSource names the flag and environment variable that fix a field.
+// overrideSource names the flag and environment variables that fix a
+// field: IP Fabric's address and certificate check also come from IP
+// Fabric's own IPF_URL and IPF_VERIFY.
 func overrideSource(key string) string {
 	flagName := strings.ReplaceAll(key, "_", "-")
+	if key == fIPFURL || key == fIPFVerify {
+		return "--" + flagName + ", IPFWATCH_" + strings.ToUpper(key) + " or " + strings.ToUpper(key)
+	}
 	return "--" + flagName + " or IPFWATCH_" + strings.ToUpper(key)
 }
 
@@ -75,6 +80,7 @@ func (v *View) collect() (config.Settings, config.FieldErrors) {
 	if !overridden[fTLSKey] {
 		s.TLSKey = strings.TrimSpace(v.tlsKey.Text)
 	}
+	v.collectIPF(&s, fe, overridden)
 	if t := strings.TrimSpace(v.until.Text); t == "" {
 		s.PreviousSecretUntil = time.Time{}
 	} else if u, err := time.ParseInLocation(untilLayout, t, time.Local); err != nil {

@@ -1,11 +1,12 @@
 // Package settings is the Settings tab: listener address and path, the
-// webhook secrets, event age, notification kinds, retention and the data
-// folder. Saving applies at once (the listener rebinds) through
+// webhook secrets, IP Fabric's API (address, token, certificate check, Test
+// connection), event age, notification kinds, retention, start at login
+// and the data folder. Saving applies at once (the listener rebinds) through
 // app.ApplySettings; invalid input is marked on its field and nothing is
 // saved.
 //
-// The secret is never logged. It sits masked in its entry and is shown or
-// copied only when the engineer asks.
+// The secret and the API token are never logged. Each sits masked in its
+// entry and is shown (or the secret copied) only when the engineer asks.
 package settings
 
 import (
@@ -23,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/app/autostart"
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 )
@@ -43,6 +45,9 @@ const (
 	fRetainRejections = "retain_rejections"
 	fMaxRejections    = "max_rejections"
 )
+
+// secretField is the field of each secret, for its errors.
+var secretField = map[config.Which]string{config.Current: fSecret, config.Previous: fPrevious, config.IPFToken: fIPFToken}
 
 // untilLayout is how "accept previous secret until" is typed, local time.
 const untilLayout = "2006-01-02 15:04"
@@ -72,6 +77,8 @@ type View struct {
 	dataDir, dbPath                       *widget.Label
 	openFolder                            *widget.Button
 	addr                                  *widget.Label
+	ipf                                   ipfWidgets
+	login                                 loginWidgets
 	save, revert                          *widget.Button
 	result                                *widget.Label
 	hints                                 map[string]*widget.Label
@@ -89,6 +96,10 @@ type state struct {
 	view             app.SettingsView
 	secret, previous string
 	addr             string
+	token            string // IP Fabric's API token
+	ipfStatus        app.IPFStatus
+	login            autostart.Status
+	loginErr         error
 }
 
 // New builds the Settings tab for a, filled from its current settings.
@@ -110,14 +121,18 @@ func (v *View) Stop() { v.pending.Stop() }
 // post runs fn on the UI goroutine, unless the view has stopped.
 func (v *View) post(fn func()) { v.pending.Post(v.do, fn) }
 
-// Changed keeps the "listening on" line current. The fields are left alone
-// so a change elsewhere never overwrites what the engineer is typing.
+// Changed keeps the "listening on" line and whether IP Fabric's API is in
+// use current. The fields are left alone so a change elsewhere never
+// overwrites what the engineer is typing.
 func (v *View) Changed(c app.Change) {
 	if c.Kind != app.StateChanged {
 		return
 	}
-	line := listeningLine(v.a.Addr())
-	v.post(func() { v.addr.SetText(line) })
+	line, ipfLine := listeningLine(v.a.Addr()), ipfStatusLine(v.a.IPFStatus())
+	v.post(func() {
+		v.addr.SetText(line)
+		v.ipf.status.SetText(ipfLine)
+	})
 }
 
 func listeningLine(addr string) string {
@@ -131,6 +146,9 @@ func (v *View) read() state {
 	s := state{view: v.a.Settings(), addr: v.a.Addr()}
 	s.secret, _ = v.a.Secret(config.Current)
 	s.previous, _ = v.a.Secret(config.Previous)
+	s.token, _ = v.a.Secret(config.IPFToken)
+	s.ipfStatus = v.a.IPFStatus()
+	s.login, s.loginErr = autostart.Current()
 	return s
 }
 
@@ -202,8 +220,10 @@ func (v *View) build() {
 	body := container.NewVBox(
 		section("Listener", "where IP Fabric delivers its webhooks", container.NewVBox(listener, v.addr)),
 		section("Webhook secret", "IP Fabric signs every delivery with it", secrets),
+		section("IP Fabric API", "to look up what a webhook does not say, and catch up on missed ones", v.buildIPF()),
 		section("Notifications", "which desktop notifications to send", container.NewGridWithColumns(3, checks...)),
 		section("Retention", "how long the log keeps what it received", retention),
+		section("Start at login", "ipfwatch waits in the tray from the moment you log in", v.buildLogin()),
 		section("Data", "database, settings, rules and the secret file", data),
 	)
 
@@ -240,7 +260,10 @@ func (v *View) fill(st state) {
 	v.maxAge.SetText(pick(fMaxAge, config.FormatDuration(time.Duration(shown.MaxAge)), config.FormatDuration(time.Duration(eff.MaxAge))))
 	v.tlsCert.SetText(pick(fTLSCert, shown.TLSCert, eff.TLSCert))
 	v.tlsKey.SetText(pick(fTLSKey, shown.TLSKey, eff.TLSKey))
-	for key, e := range map[string]*widget.Entry{fListen: v.listen, fPath: v.path, fMaxAge: v.maxAge, fTLSCert: v.tlsCert, fTLSKey: v.tlsKey} {
+	v.ipf.url.SetText(pick(fIPFURL, shown.IPFURL, eff.IPFURL))
+	v.ipf.verify.SetText(pick(fIPFVerify, shown.IPFVerify, eff.IPFVerify))
+	for key, e := range map[string]*widget.Entry{fListen: v.listen, fPath: v.path, fMaxAge: v.maxAge, fTLSCert: v.tlsCert, fTLSKey: v.tlsKey,
+		fIPFURL: v.ipf.url, fIPFVerify: v.ipf.verify} {
 		if overridden[key] {
 			e.Disable()
 			v.hints[key].SetText("Fixed for this run by " + overrideSource(key) + "; Save keeps the saved value.")
@@ -272,6 +295,8 @@ func (v *View) fill(st state) {
 		v.previous.Enable()
 	}
 	v.until.SetText(formatUntil(shown.PreviousSecretUntil))
+	v.fillIPF(st)
+	v.showAutostart(st.login, st.loginErr)
 
 	for _, k := range app.NotifyKinds {
 		v.notify[string(k.Kind)].SetChecked(shown.NotifyEnabled(string(k.Kind)))
@@ -314,6 +339,9 @@ func (v *View) Save() {
 	if v.loaded.view.PreviousSource != config.FromEnv && v.previous.Text != v.loaded.previous {
 		secrets = append(secrets, secretChange{config.Previous, v.previous.Text})
 	}
+	if v.tokenChanged() {
+		secrets = append(secrets, secretChange{config.IPFToken, v.ipf.token.Text})
+	}
 	v.save.Disable()
 	v.revert.Disable()
 	v.setResult("Saving…", widget.MediumImportance)
@@ -333,11 +361,7 @@ func (v *View) Save() {
 		secretErrs := config.FieldErrors{}
 		for _, c := range secrets {
 			if _, serr := v.a.SetSecret(c.which, c.value); serr != nil {
-				key := fSecret
-				if c.which == config.Previous {
-					key = fPrevious
-				}
-				secretErrs[key] = "not saved: " + serr.Error()
+				secretErrs[secretField[c.which]] = "not saved: " + serr.Error()
 			}
 		}
 		st := v.read()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/send"
+	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
 )
 
 func TestSaveRejectsInvalidInputAndSavesNothing(t *testing.T) {
@@ -54,6 +54,14 @@ func TestSaveRejectsInvalidInputAndSavesNothing(t *testing.T) {
 			map[string]string{fSecret: "space"}},
 		{"previous secret with a line break", func(v *View) { v.previous.SetText("a\nb") },
 			map[string]string{fPrevious: "line breaks"}},
+		{"IP Fabric address not https", func(v *View) { v.ipf.url.SetText("ftp://ipf.example.com") },
+			map[string]string{fIPFURL: "must start with https://"}},
+		{"IP Fabric address with a password", func(v *View) { v.ipf.url.SetText("https://me:pw@ipf.example.com") },
+			map[string]string{fIPFURL: "must not contain a user name or password"}},
+		{"certificate file missing", func(v *View) { v.ipf.verify.SetText("/no/such/ipf.pem") },
+			map[string]string{fIPFVerify: "no file /no/such/ipf.pem"}},
+		{"token with a space", func(v *View) { v.ipf.token.SetText("abc def") },
+			map[string]string{fIPFToken: "cannot contain spaces"}},
 		{"one good and two bad fields", func(v *View) {
 			v.retainEvents.SetText("7")
 			v.listen.SetText(":")
@@ -286,25 +294,14 @@ func TestGenerateRotatesTheSecret(t *testing.T) {
 	}
 }
 
-// urlApp records the URLs the view asks the desktop to open.
-type urlApp struct {
-	fyne.App
-	opened []string
-}
-
-func (u *urlApp) OpenURL(x *url.URL) error {
-	u.opened = append(u.opened, x.String())
-	return nil
-}
-
 func TestOpenFolderOpensTheDataDirectory(t *testing.T) {
 	a := openApp(t, app.Options{}, "s3cret")
 	v, _, _ := newView(t, a)
-	rec := &urlApp{App: fyne.CurrentApp()}
+	rec := &uitest.URLOpener{App: fyne.CurrentApp()}
 	fyne.SetCurrentApp(rec)
 	test.Tap(v.openFolder)
-	if want := storage.NewFileURI(a.DataDir()).String(); len(rec.opened) != 1 || rec.opened[0] != want {
-		t.Errorf("opened %q, want [%s]", rec.opened, want)
+	if want := storage.NewFileURI(a.DataDir()).String(); len(rec.Opened) != 1 || rec.Opened[0] != want {
+		t.Errorf("opened %q, want [%s]", rec.Opened, want)
 	}
 	if v.dataDir.Text != a.DataDir() {
 		t.Errorf("data folder shown as %q", v.dataDir.Text)
@@ -336,6 +333,8 @@ func TestSettingsMarkup(t *testing.T) {
 	// A relative data directory reads the same on every run and machine,
 	// and text widths in the markup depend on it.
 	t.Chdir(t.TempDir())
+	// A fixed place for the autostart entry, which is never written here.
+	t.Setenv("XDG_CONFIG_HOME", "/nonexistent/ipfwatch-settings-markup")
 	a := openApp(t, app.Options{DataDir: "data"}, "s3cret")
 	v, _, w := newView(t, a)
 	norm := []string{a.Addr(), "127.0.0.1:PORT"}

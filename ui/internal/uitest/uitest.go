@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/ipf/ipffake"
 	"github.com/ipfwatch/ipfwatch/app/send"
 	"github.com/ipfwatch/ipfwatch/listener"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
@@ -50,8 +51,11 @@ type AppOptions struct {
 	Runner  bool             // run remediation commands (NoRunner otherwise)
 	Now     func() time.Time // the App's clock; nil for the real one
 	Secret  string           // stored as the current secret unless empty
-	KeepAll bool             // turn retention off (see KeepEverything)
+	KeepAll bool             // turn retention off (see writeSettings)
 	Logger  *slog.Logger     // nil for the App's default
+	// IPF, when set, is the IP Fabric whose API the App uses: its URL,
+	// its certificate (trusted through a PEM file) and its token.
+	IPF *ipffake.Server
 }
 
 // NewApp opens a real App on a temporary directory, configured to listen
@@ -61,9 +65,7 @@ func NewApp(tb testing.TB, o AppOptions) *app.App {
 	tb.Helper()
 	addr := "127.0.0.1:0"
 	dir := tb.TempDir()
-	if o.KeepAll {
-		KeepEverything(tb, dir)
-	}
+	writeSettings(tb, dir, o)
 	a, err := app.Open(app.Options{
 		DataDir:   dir,
 		Sender:    &Recorder{},
@@ -87,6 +89,11 @@ func NewApp(tb testing.TB, o AppOptions) *app.App {
 			tb.Fatalf("set secret: %v", err)
 		}
 	}
+	if o.IPF != nil {
+		if _, err := a.SetSecret(config.IPFToken, o.IPF.Token); err != nil {
+			tb.Fatalf("set the IP Fabric token: %v", err)
+		}
+	}
 	if o.Start {
 		if err := a.Start(context.Background()); err != nil {
 			tb.Fatalf("start: %v", err)
@@ -95,14 +102,27 @@ func NewApp(tb testing.TB, o AppOptions) *app.App {
 	return a
 }
 
-// KeepEverything turns retention off in dir's settings: the tests date
-// their events in the past (fixed, for stable goldens), and the App's
-// retention, which prunes at start against the real clock, would otherwise
-// race them.
-func KeepEverything(tb testing.TB, dir string) {
+// writeSettings writes dir's settings for o. KeepAll turns retention off:
+// the tests date their events in the past (fixed, for stable goldens), and
+// the App's retention, which prunes at start against the real clock, would
+// otherwise race them. IPF points the API at the fake, trusting exactly its
+// certificate.
+func writeSettings(tb testing.TB, dir string, o AppOptions) {
 	tb.Helper()
+	if !o.KeepAll && o.IPF == nil {
+		return
+	}
 	s := config.DefaultSettings()
-	s.RetainEvents, s.RetainRejections = 0, 0
+	if o.KeepAll {
+		s.RetainEvents, s.RetainRejections = 0, 0
+	}
+	if o.IPF != nil {
+		pem, err := o.IPF.WriteCertPEM(dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.IPFURL, s.IPFVerify = o.IPF.URL, pem
+	}
 	if err := config.SaveSettings(config.SettingsFile(dir), s); err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package uitest
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -100,4 +101,17 @@ func Show(tb testing.TB, content func(w fyne.Window) fyne.CanvasObject, size fyn
 	w.Resize(size)
 	tb.Cleanup(w.Close)
 	return w
+}
+
+// URLOpener is a Fyne app that records the URLs it is asked to open
+// instead of opening them: install it with fyne.SetCurrentApp.
+type URLOpener struct {
+	fyne.App
+	Opened []string
+}
+
+// OpenURL records x.
+func (u *URLOpener) OpenURL(x *url.URL) error {
+	u.Opened = append(u.Opened, x.String())
+	return nil
 }
