@@ -61,6 +61,7 @@ type Enricher struct {
 
 	mu      sync.Mutex
 	queue   []webhook.Event
+	queued  map[int64]bool // the ids in queue
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -89,16 +90,32 @@ func New(st Store, o Options) *Enricher {
 func (x *Enricher) Configured() bool { return x.o.Client() != nil }
 
 // Add queues a newly stored event for lookup, if it needs one and the API
-// is configured; it reports whether it did.
+// is configured, and records it pending (so it shows as waiting, and a
+// stop before the lookup leaves it for the next start); it reports whether
+// it queued it.
 func (x *Enricher) Add(e webhook.Event) bool {
 	if wants, _ := Wants(e.Payload); !wants || !x.Configured() {
 		return false
 	}
-	x.mu.Lock()
-	x.queue = append(x.queue, e)
-	x.mu.Unlock()
+	if err := x.record(context.Background(), e, Result{State: store.EnrichPending}); err != nil {
+		x.log.Error("lookup not recorded as pending", "event", e.ID, "err", err)
+	}
+	x.enqueue(e)
 	x.poke()
 	return true
+}
+
+// enqueue adds e to the queue unless it is there already.
+func (x *Enricher) enqueue(e webhook.Event) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.queued == nil {
+		x.queued = map[int64]bool{}
+	}
+	if !x.queued[e.ID] {
+		x.queued[e.ID] = true
+		x.queue = append(x.queue, e)
+	}
 }
 
 func (x *Enricher) poke() {
@@ -118,7 +135,7 @@ func (x *Enricher) Start(ctx context.Context) {
 }
 
 // Stop ends the loop and waits for a lookup under way to finish. Lookups
-// still queued are recorded pending, so the next start makes them.
+// still queued stay recorded pending, so the next start makes them.
 func (x *Enricher) Stop() {
 	x.mu.Lock()
 	started := x.started
@@ -128,19 +145,8 @@ func (x *Enricher) Stop() {
 	}
 	close(x.stop)
 	<-x.done
-	x.mu.Lock()
-	left := x.queue
-	x.queue = nil
-	x.mu.Unlock()
-	for _, e := range left {
-		attempts := 0
-		if prev, err := x.st.Enrichment(context.Background(), e.ID); err == nil {
-			attempts = prev.Attempts
-		}
-		if err := x.record(context.Background(), e, Result{State: store.EnrichPending, Attempts: attempts}); err != nil {
-			x.log.Error("lookup left for the next start not recorded", "event", e.ID, "err", err)
-		}
-	}
+	// What is still queued is recorded pending already (Add): the next
+	// start looks it up.
 }
 
 func (x *Enricher) loop(ctx context.Context) {
@@ -164,6 +170,7 @@ func (x *Enricher) loop(ctx context.Context) {
 		if next {
 			e = x.queue[0]
 			x.queue = x.queue[1:]
+			delete(x.queued, e.ID)
 		}
 		x.mu.Unlock()
 		if next {
@@ -204,9 +211,7 @@ func (x *Enricher) queueDue(ctx context.Context) {
 			x.log.Warn("event of a due lookup not readable", "event", d.EventID, "err", err)
 			continue
 		}
-		x.mu.Lock()
-		x.queue = append(x.queue, e)
-		x.mu.Unlock()
+		x.enqueue(e)
 	}
 }
 
