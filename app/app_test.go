@@ -236,6 +236,14 @@ func TestApplySettings(t *testing.T) {
 	if !errors.As(err, &fe) || fe["listen"] == "" || fe["path"] == "" {
 		t.Fatalf("invalid settings: %v", err)
 	}
+	// IP Fabric's address is checked by IP Fabric's rules, with the same
+	// field error the Settings form shows.
+	badURL := v.Saved
+	badURL.IPFURL = "ftp://ipf.example.com"
+	err = f.a.ApplySettings(badURL)
+	if !errors.As(err, &fe) || !strings.Contains(fe["ipf_url"], "https://") {
+		t.Fatalf("bad IP Fabric URL: %v", err)
+	}
 	after, _ := os.ReadFile(config.SettingsFile(f.dir))
 	if !bytes.Equal(before, after) {
 		t.Errorf("invalid settings were saved")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ipfwatch/ipfwatch/app/config"
+	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener"
@@ -43,6 +44,13 @@ func (a *App) ApplySettings(s config.Settings) error {
 	defer a.changeMu.Unlock()
 	if err := s.Validate(); err != nil {
 		return err
+	}
+	if s.IPFURL != "" {
+		// Checked here rather than in config, which does not know IP
+		// Fabric's address rules; the field error reads as the form's.
+		if _, err := ipf.ParseURL(s.IPFURL); err != nil {
+			return config.FieldErrors{"ipf_url": err.Error()}
+		}
 	}
 	eff := a.opts.Overrides.Apply(s)
 	if err := eff.Validate(); err != nil {
