@@ -134,6 +134,7 @@ package: deps $(FYNE)
 	echo 'package main' > $(PKG_DIR)/src/stub.go
 	cd $(PKG_DIR) && $(CURDIR)/$(FYNE) package -os linux --src $(CURDIR)/$(PKG_DIR)/src --executable $(CURDIR)/$(PKG_DIR)/ipfwatch
 	mv $(PKG_DIR)/ipfwatch.tar.xz $(TARBALL)
+	rm -rf $(PKG_DIR)/src  # its stub would join `go test ./...`
 	@echo "built $(TARBALL)"
 
 # install installs the tarball for this user, without sudo, with its own
