@@ -148,8 +148,32 @@ func (s *shell) buildViews() {
 	s.win.Resize(windowSize)
 	if s.ctx != nil {
 		s.startViews(s.ctx)
+		s.freeAfterBuild(s.ctx)
 	}
 	s.show(s.st, s.paused)
+}
+
+// buildSettle is how long after the views are built their first loads and
+// renders are done: the heap then holds far less than at its peak (fonts
+// parsed, pages decoded, layouts measured).
+const buildSettle = 3 * time.Second
+
+// freeAfterBuild hands the heap building the views left behind back to the
+// system once it has settled. Go's scavenger would return it too, but only
+// over minutes; the window's memory is what an engineer sees in a task
+// manager.
+func (s *shell) freeAfterBuild(ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTimer(buildSettle)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			debug.FreeOSMemory()
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // hide closes the window to the tray, and hands the memory it no longer
