@@ -74,6 +74,7 @@ run: build
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags wine,measure .  # the tests behind tags
 	GOOS=darwin CGO_ENABLED=0 $(GO) vet $(PORTABLE_PKGS)
 	GOOS=windows CGO_ENABLED=0 $(GO) vet $(PORTABLE_PKGS)
 
@@ -87,12 +88,12 @@ fmt-check:
 # built and checked (package-check), so make package works on every commit.
 test: deps-test fmt-check vet wine-ready
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
-	IPFWATCH_BIN=$(CURDIR)/$(BIN) $(WINE_ENV) dbus-run-session -- $(GO) test -race -count=1 -timeout 30m ./...
+	IPFWATCH_BIN=$(CURDIR)/$(BIN) $(WINE_ENV) dbus-run-session -- $(GO) test -race -tags wine -count=1 -timeout 30m ./...
 	$(MAKE) package-check
 
 # test-windows runs only the tests of the Windows build under wine.
 test-windows: wine-ready
-	$(WINE_ENV) $(GO) test -count=1 -timeout 15m -run '^TestWine' -v .
+	$(WINE_ENV) $(GO) test -tags wine -count=1 -timeout 15m -run '^TestWine' -v .
 
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./listener/ ./app/ ./app/store/
