@@ -2,16 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/ipf/ipffake"
+	"github.com/ipfwatch/ipfwatch/app/store"
 )
 
 const (
@@ -328,7 +333,86 @@ func TestE2ECatchUpAtStart(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !strings.Contains(s.stderr.String(), "caught up from IP Fabric") {
-		t.Errorf("the log does not say what was caught up:\n%s", s.stderr.String())
+	// The line is logged once the catch-up has stored its events, so it
+	// may come just after the event shows in the log.
+	for !strings.Contains(s.stderr.String(), "caught up from IP Fabric") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not say what was caught up:\n%s", s.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestE2ETokenStoredWhileServing: `ipfwatch ipf token --set-stdin` beside a
+// running `ipfwatch serve` puts the token in force without a restart, as
+// `ipfwatch secret` does for the webhook secret.
+func TestE2ETokenStoredWhileServing(t *testing.T) {
+	fakeIPF(t)
+	t.Setenv("IPF_TOKEN", "") // the token comes from the data directory only
+	dir := t.TempDir()
+	s := startServe(t, dir)
+	cmd := exec.Command(ipfwatchBinary(t), "ipf", "token", "--set-stdin")
+	cmd.Env = append(os.Environ(), "IPFWATCH_DATA_DIR="+dir, "LANG=en_US.UTF-8")
+	cmd.Stdin = strings.NewReader(e2eToken + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ipf token --set-stdin: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(s.stderr.String(), "IP Fabric API token reloaded"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stored token was not taken up:\n%s", s.stderr.String())
+		}
+	}
+	body := intentBody(e2eSnap, time.Now())
+	code, ans := post(t, s.url, body, sign(body, e2eSecret))
+	if code != 200 {
+		t.Fatalf("intent webhook answered %d %v", code, ans)
+	}
+	eventIPF(t, dir, ans["id"].(float64), "done")
+}
+
+// TestE2ECatchUpFailureKeepsItsTime: while IP Fabric cannot answer the
+// catch-up, the time it asked from is kept for the next start (what
+// finished meanwhile is still missing), and a start asks once, not twice.
+func TestE2ECatchUpFailureKeepsItsTime(t *testing.T) {
+	f := fakeIPF(t)
+	dir := t.TempDir()
+	lastRan := time.Now().Add(-2 * time.Hour).Truncate(time.Millisecond)
+	meta := func() time.Time {
+		st, err := store.Open(config.DBPath(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		at, err := st.MetaTime(context.Background(), store.MetaLastRan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	{
+		st, err := store.Open(config.DBPath(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := errors.Join(st.SetMetaTime(ctx, store.MetaFirstUsed, lastRan.Add(-time.Hour), false),
+			st.SetMetaTime(ctx, store.MetaLastRan, lastRan, false), st.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.SetFault(ipffake.RouteSnapshotTable, ipffake.Fault{Status: 502})
+	s := startServe(t, dir)
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(s.stderr.String(), "catch-up from IP Fabric failed"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the failing catch-up was not logged:\n%s", s.stderr.String())
+		}
+	}
+	time.Sleep(time.Second) // room for a second request, were there one
+	if n := f.Count(ipffake.RouteSnapshotTable); n != 1 {
+		t.Errorf("a start asked IP Fabric for finished snapshots %d times, want 1", n)
+	}
+	s.stop(t)
+	if got := meta(); !got.Equal(lastRan) {
+		t.Errorf("after a failed catch-up the next start would ask from %v, want %v (the time still missing)", got, lastRan)
 	}
 }

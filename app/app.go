@@ -80,8 +80,11 @@ type App struct {
 	serving     *runGroup // the bound servers, and those a rebind is retiring
 	retention   *runGroup // the retention loop
 	secretWatch *dirwatch.Watcher
-	catching    *runGroup     // the catch-up loop
-	reconf      chan struct{} // the API configuration changed: tells the catch-up loop
+	catching    *runGroup // the catch-up loop
+	// catchUpBehind: the last catch-up failed. Written by the catch-up
+	// loop, read by stopCatchUp once the loop has ended.
+	catchUpBehind bool
+	reconf        chan struct{} // the API configuration changed: tells the catch-up loop
 
 	mu        sync.Mutex
 	saved     config.Settings // as in settings.json

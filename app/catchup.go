@@ -104,10 +104,10 @@ func (a *App) catchUpSince(ctx context.Context) time.Time {
 	return last
 }
 
-// noteRan records that ipfwatch is running now, for the next start's
-// catch-up.
-func (a *App) noteRan(ctx context.Context) {
-	if err := a.store.SetMetaTime(ctx, store.MetaLastRan, a.now(), false); err != nil {
+// noteRan records that ipfwatch has seen everything up to at (while it
+// runs, webhooks bring what happens), for the next start's catch-up.
+func (a *App) noteRan(ctx context.Context, at time.Time) {
+	if err := a.store.SetMetaTime(ctx, store.MetaLastRan, at, false); err != nil {
 		a.log.Warn("cannot record when ipfwatch ran", "err", err)
 	}
 }
@@ -120,7 +120,11 @@ func (a *App) startCatchUp(ctx context.Context) error {
 
 func (a *App) stopCatchUp(context.Context) error {
 	a.catching.Stop()
-	a.noteRan(context.Background())
+	// While the last catch-up failed, what it asked for is still missing:
+	// the next start asks again from there rather than from now.
+	if !a.catchUpBehind {
+		a.noteRan(context.Background(), a.now())
+	}
 	return nil
 }
 
@@ -138,6 +142,13 @@ func (a *App) catchUpReconfigured() {
 // waits for it without waking.
 func (a *App) catchUpLoop(ctx context.Context) {
 	since := a.catchUpSince(ctx)
+	// The first catch-up uses the configuration as it is now: a change
+	// announced before the loop ran (Open loads it) is no reason for a
+	// second one.
+	select {
+	case <-a.reconf:
+	default:
+	}
 	for {
 		if ok, _ := a.ipfState(); !ok {
 			select {
@@ -147,22 +158,30 @@ func (a *App) catchUpLoop(ctx context.Context) {
 				continue
 			}
 		}
-		a.catchUpFrom(ctx, since)
-		since = a.now()
+		// A failed catch-up keeps its start: the next one asks for the
+		// same time again (what was stored meanwhile is a duplicate).
+		began := a.now()
+		if a.catchUpFrom(ctx, since) {
+			since = began
+			a.noteRan(ctx, began)
+		}
 		if !a.waitForCatchUp(ctx) {
 			return
 		}
 	}
 }
 
-// catchUpFrom runs one catch-up and logs what came of it.
-func (a *App) catchUpFrom(ctx context.Context, since time.Time) {
+// catchUpFrom runs one catch-up, logs what came of it and reports whether
+// it succeeded. The loop's goroutine owns catchUpBehind.
+func (a *App) catchUpFrom(ctx context.Context, since time.Time) bool {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if _, err := a.catchUp(cctx, since.Add(-time.Minute), true); err != nil && ctx.Err() == nil {
-		a.log.Warn("catch-up from IP Fabric failed; tried again later", "err", err)
+	_, err := a.catchUp(cctx, since.Add(-time.Minute), true)
+	a.catchUpBehind = err != nil
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("catch-up from IP Fabric failed; asked again later from the same time", "since", since, "err", err)
 	}
-	a.noteRan(ctx)
+	return err == nil
 }
 
 // waitForCatchUp waits until the next catch-up is due: catchUpEvery, a

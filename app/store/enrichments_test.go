@@ -36,8 +36,10 @@ func TestOneEventPerCompletion(t *testing.T) {
 	if err != nil || !again.Duplicate {
 		t.Errorf("catch-up run twice: %+v, %v; want a duplicate", again, err)
 	}
-	if ev, err := s.GetEvent(ctx, caught.ID); err != nil || ev.Source != webhook.SourceCatchUp {
-		t.Errorf("stored source %q, %v", ev.Source, err)
+	// The late webhook is IP Fabric repeating itself; the second catch-up
+	// is not.
+	if ev, err := s.GetEvent(ctx, caught.ID); err != nil || ev.Source != webhook.SourceCatchUp || ev.Duplicates != 1 {
+		t.Errorf("stored source %q, duplicates %d, %v; want catch-up, 1", ev.Source, ev.Duplicates, err)
 	}
 
 	other := completion(webhook.SourceWebhook, 1000, "w1")
@@ -52,6 +54,9 @@ func TestOneEventPerCompletion(t *testing.T) {
 	cu.SnapshotID = "snap-2"
 	if r, err := s.InsertEvent(ctx, cu); err != nil || !r.Duplicate {
 		t.Errorf("catch-up of a completion a webhook reported: %+v, %v", r, err)
+	}
+	if ev, err := s.GetEvent(ctx, first.ID); err != nil || ev.Duplicates != 0 || !ev.LastSeenAt.Equal(ev.ReceivedAt) {
+		t.Errorf("a catch-up counted as IP Fabric repeating the webhook: duplicates %d, last seen %v (received %v), %v", ev.Duplicates, ev.LastSeenAt, ev.ReceivedAt, err)
 	}
 }
 

@@ -73,9 +73,13 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 			return fmt.Errorf("look up duplicate: %w", err)
 		}
 		if orig.Valid {
-			if _, err := tx.Exec(`UPDATE events SET duplicates = duplicates + 1,
-				last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, orig.Int64); err != nil {
-				return fmt.Errorf("count duplicate: %w", err)
+			// duplicates counts IP Fabric's repeats; catch-up finding what
+			// is stored already is not one.
+			if source != webhook.SourceCatchUp {
+				if _, err := tx.Exec(`UPDATE events SET duplicates = duplicates + 1,
+					last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, orig.Int64); err != nil {
+					return fmt.Errorf("count duplicate: %w", err)
+				}
 			}
 			res = Inserted{ID: orig.Int64, Duplicate: true}
 			return nil
