@@ -35,8 +35,9 @@ type Options struct {
 	DataDir   string
 	DBPath    string // default config.DBPath(DataDir)
 	Overrides config.Overrides
-	// UseKeyring lets secrets live in the OS keyring (the tray app); the
-	// headless server and the CLI keep to the environment and the 0600 file.
+	// UseKeyring lets secrets live in the OS keyring where there is one
+	// (the tray app, serve and the CLI: all read the same store); without
+	// it only the environment and the 0600 files count (tests).
 	UseKeyring bool
 	Sender     notify.Sender // default notify.Beeep
 	Now        func() time.Time
@@ -207,9 +208,6 @@ func (a *App) Store() *store.Store { return a.store }
 
 // Remediation gives the UI and CLI rules, proposals and runs.
 func (a *App) Remediation() *remediation.Manager { return a.rem }
-
-// Notifications gives the UI mute state and the last notification error.
-func (a *App) Notifications() *notify.Center { return a.center }
 
 // DataDir is where everything ipfwatch keeps lives.
 func (a *App) DataDir() string { return a.opts.DataDir }

@@ -41,24 +41,21 @@ func (a *App) catchUp(ctx context.Context, since time.Time, running bool) ([]web
 		_, why := a.ipfState()
 		return nil, fmt.Errorf("IP Fabric's API is not configured: %s", why)
 	}
-	var stored []webhook.Event
-	added, err := catchup.Run(ctx, c, func(ctx context.Context, e webhook.Event) (bool, error) {
+	var added []webhook.Event // as stored, with their ids
+	_, err := catchup.Run(ctx, c, func(ctx context.Context, e webhook.Event) (bool, error) {
 		res, err := a.store.InsertEvent(ctx, e)
 		if err != nil || res.Duplicate {
 			return false, err
 		}
 		e.ID, e.LastSeenAt = res.ID, e.ReceivedAt
-		stored = append(stored, e)
+		added = append(added, e)
 		if running {
 			a.post.push(postItem{event: &e})
 		}
 		return true, nil
 	}, since, a.now())
-	for i := range added {
-		added[i] = stored[i]
-	}
 	if !running {
-		for _, e := range stored {
+		for _, e := range added {
 			a.processNow(ctx, e)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/app/notify"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
+	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
@@ -43,9 +44,9 @@ func (a *App) onEnriched(e webhook.Event, r enrich.Result) {
 	defer cancel()
 	var err error
 	switch r.State {
-	case "done":
+	case store.EnrichDone:
 		_, err = a.rem.OnEnriched(ctx, e, r.Checks, nil, a.rowsFetcher())
-	case "failed":
+	case store.EnrichFailed:
 		why := r.Reason
 		if !r.NextAttempt.IsZero() {
 			why += "; tried again at " + r.NextAttempt.Format("15:04:05")
@@ -64,7 +65,7 @@ func (a *App) notifyEvent(p webhook.Payload, r *enrich.Result) {
 	if !ok {
 		return
 	}
-	if r != nil && r.State == "done" {
+	if r != nil && r.State == store.EnrichDone {
 		if head := Headline(p, *r); head != "" {
 			n.Title = head
 		}

@@ -13,11 +13,18 @@ import (
 // (IPF_TOKEN, then the keyring or the 0600 file). Its token is masked
 // wherever it is printed or logged.
 func (a *App) IPFConfig() ipf.Config {
+	cfg, _ := a.ipfConfig()
+	return cfg
+}
+
+// ipfConfig is IPFConfig and where its token came from: one read of the
+// token, which may be a keyring round trip.
+func (a *App) ipfConfig() (ipf.Config, config.Source) {
 	a.mu.Lock()
 	s := a.effective
 	a.mu.Unlock()
-	token, _, _ := a.secrets.Get(config.IPFToken)
-	return ipf.Config{URL: s.IPFURL, Verify: s.IPFVerify, Token: token}
+	token, src, _ := a.secrets.Get(config.IPFToken)
+	return ipf.Config{URL: s.IPFURL, Verify: s.IPFVerify, Token: token}, src
 }
 
 // IPFStatus says whether IP Fabric's API is in use, and if not, why.
@@ -32,12 +39,9 @@ type IPFStatus struct {
 
 // IPFStatus reports whether IP Fabric's API is configured.
 func (a *App) IPFStatus() IPFStatus {
-	cfg := a.IPFConfig()
-	_, src, _ := a.secrets.Get(config.IPFToken)
+	cfg, src := a.ipfConfig()
 	st := IPFStatus{URL: cfg.URL, Verify: cfg.VerifyDescription(), TokenFrom: src, Token: ipf.Mask(cfg.Token)}
-	a.mu.Lock()
-	st.Configured, st.Reason = a.ipfClient != nil, a.ipfErr
-	a.mu.Unlock()
+	st.Configured, st.Reason = a.ipfState()
 	return st
 }
 

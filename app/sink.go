@@ -30,15 +30,10 @@ func (a *App) Accept(ctx context.Context, e webhook.Event) (listener.Result, err
 	return listener.Result{ID: res.ID}, nil
 }
 
-// rejectTimeout bounds how long recording a rejection may hold up the
-// answer to a client we have already decided to refuse.
-const rejectTimeout = 2 * time.Second
-
 // Reject records a refused delivery. It is best effort: a failure is
-// logged, and the client still gets its 4xx.
+// logged, and the client still gets its 4xx. The listener bounds ctx
+// (rejectTimeout), detached from the client's.
 func (a *App) Reject(ctx context.Context, r webhook.Rejection) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rejectTimeout)
-	defer cancel()
 	id, err := a.store.InsertRejection(ctx, r)
 	if err != nil {
 		a.log.Error("rejection not recorded", "remote", r.RemoteAddr, "reason", r.Reason, "err", err)

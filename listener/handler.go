@@ -63,8 +63,10 @@ const (
 	// The sink gets its own deadline, detached from the client's: a
 	// delivery whose sender hung up is still committed (a retry is then a
 	// duplicate) and its rejection still recorded.
+	// A rejection's record is best effort and holds up the answer to a
+	// client already refused, so its bound is short.
 	acceptTimeout = 10 * time.Second
-	rejectTimeout = 5 * time.Second
+	rejectTimeout = 2 * time.Second
 
 	// logEvery spaces out log lines that a misconfiguration or a flood
 	// would otherwise repeat for every request.

@@ -209,14 +209,13 @@ func firstWord(s string) string {
 }
 
 // openApp opens the App for a command from the common flags.
-func openApp(e *Env, c *common, fs *flag.FlagSet, log *slog.Logger, keyring, runner bool) (*app.App, error) {
+func openApp(c *common, fs *flag.FlagSet, log *slog.Logger) (*app.App, error) {
 	return app.Open(app.Options{
 		DataDir:    c.dataDir,
 		DBPath:     c.db,
 		Overrides:  c.overrides(fs),
-		UseKeyring: keyring,
+		UseKeyring: true,
 		Logger:     log,
-		NoRunner:   !runner,
 	})
 }
 
@@ -260,7 +259,7 @@ func runGUI(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 	}
 	defer inst.Close()
 	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
-	a, err := openApp(e, c, fs, log, true, true)
+	a, err := openApp(c, fs, log)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "ipfwatch: %v\n", err)
 		return 1
@@ -293,7 +292,7 @@ func runServe(e *Env, c *common, fs *flag.FlagSet, args []string) int {
 	defer inst.Close()
 	// The keyring too, so a secret set in the tray app's Settings serves
 	// here; NewSecretStore skips it where there is no session bus.
-	a, err := openApp(e, c, fs, log, true, true)
+	a, err := openApp(c, fs, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1

@@ -238,10 +238,11 @@ func (x *Enricher) lookUp(ctx context.Context, e webhook.Event, fresh bool) (Res
 	x.procMu.Lock()
 	defer x.procMu.Unlock()
 	plan, _ := planFor(e.Payload)
-	attempts := 1
+	attempts, pending := 1, false
 	if !fresh {
 		if prev, err := x.st.Enrichment(ctx, e.ID); err == nil {
 			attempts = prev.Attempts + 1
+			pending = prev.State == store.EnrichPending // as Add recorded it
 		}
 	}
 	client := x.o.Client()
@@ -249,8 +250,10 @@ func (x *Enricher) lookUp(ctx context.Context, e webhook.Event, fresh bool) (Res
 		r := Result{State: store.EnrichFailed, Reason: "IP Fabric's API is not configured", Attempts: attempts}
 		return r, x.record(ctx, e, r)
 	}
-	if err := x.record(ctx, e, Result{State: store.EnrichPending, Attempts: attempts - 1}); err != nil {
-		return Result{}, err
+	if !pending {
+		if err := x.record(ctx, e, Result{State: store.EnrichPending, Attempts: attempts - 1}); err != nil {
+			return Result{}, err
+		}
 	}
 	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	r, err := ask(lctx, client, plan)

@@ -31,19 +31,6 @@ func (m *Manager) Rules() []Rule {
 	return out
 }
 
-// HasEnabledRules reports whether any rule can match an event on its own,
-// so the caller can skip reading the event back when none can.
-func (m *Manager) HasEnabledRules() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range m.rules {
-		if r.Enabled {
-			return true
-		}
-	}
-	return false
-}
-
 func cloneRule(r Rule) Rule {
 	r.Command = append([]string(nil), r.Command...)
 	if r.Env != nil {

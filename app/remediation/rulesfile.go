@@ -372,31 +372,11 @@ func ruleNode(r Rule) *yaml.Node {
 	return m
 }
 
-// writeAtomic replaces path with data through a temporary file in the same
-// directory.
+// writeAtomic replaces the rules file at path (0600, like the rest of the
+// data directory) without a reader ever seeing half of it.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save rules: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save rules to %s: %w", path, werr)
+	if err := config.WriteFileAtomic(path, data, 0o600); err != nil {
+		return fmt.Errorf("save rules to %s: %w", path, err)
 	}
 	return nil
 }

@@ -28,8 +28,14 @@ func (s *Store) MetaTime(ctx context.Context, key string) (time.Time, error) {
 }
 
 // SetMetaTime keeps a time in meta; with onlyIfUnset it keeps the one
-// already there.
+// already there, and writes nothing when there is one (every Open asks, CLI
+// commands that only read included).
 func (s *Store) SetMetaTime(ctx context.Context, key string, t time.Time, onlyIfUnset bool) error {
+	if onlyIfUnset {
+		if had, err := s.MetaTime(ctx, key); err == nil && !had.IsZero() {
+			return nil
+		}
+	}
 	q := `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
 	if onlyIfUnset {
 		q = `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
