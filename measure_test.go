@@ -239,7 +239,7 @@ func TestMeasure(t *testing.T) {
 	t.Logf("filled 100,000 events in %v", time.Since(t0).Round(time.Millisecond))
 
 	bins := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bins, "bare"), "./ui/internal/idle/bare").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "no_emoji", "-o", filepath.Join(bins, "bare"), "./ui/internal/idle/bare").CombinedOutput(); err != nil {
 		t.Fatalf("build the bare app: %v\n%s", err, out)
 	}
 

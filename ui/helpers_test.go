@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/ui/internal/uitest"
@@ -79,3 +81,19 @@ func placeholderSpecs() []tabSpec {
 	}
 	return specs
 }
+
+// placeholder is a view that shows only its name: the shell's tests need
+// tabs, not the views' behaviour.
+func placeholder(title, text string) func(*app.App, fyne.Window) view {
+	return func(*app.App, fyne.Window) view {
+		head := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		body := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{})
+		return placeholderView{container.NewCenter(container.NewVBox(head, body))}
+	}
+}
+
+type placeholderView struct{ content fyne.CanvasObject }
+
+func (p placeholderView) Content() fyne.CanvasObject { return p.content }
+func (p placeholderView) Changed(app.Change)         {}
+func (p placeholderView) Stop()                      {}

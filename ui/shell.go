@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/ipfwatch/ipfwatch/app"
+	"github.com/ipfwatch/ipfwatch/ui/internal/async"
 	"github.com/ipfwatch/ipfwatch/ui/internal/idle"
 )
 
@@ -60,10 +61,14 @@ type shell struct {
 	// quitFyne ends fa.Run.
 	quitFyne func()
 
-	kick       chan struct{}
-	ctx        context.Context // the shell's goroutines' context, from start
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	kick   chan struct{}
+	ctx    context.Context // the shell's goroutines' context, from start
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// chores runs one-off work off the UI goroutine (a test webhook,
+	// marking failures seen, unmuting, freeing memory): once the shell
+	// stops, it starts none and applies nothing.
+	chores     async.Tracker
 	startOnce  sync.Once
 	stopOnce   sync.Once
 	quitting   atomic.Bool
@@ -148,7 +153,7 @@ func (s *shell) buildViews() {
 	s.win.Resize(windowSize)
 	if s.ctx != nil {
 		s.startViews(s.ctx)
-		s.freeAfterBuild(s.ctx)
+		s.freeAfterBuild()
 	}
 	s.show(s.st, s.paused)
 }
@@ -162,10 +167,8 @@ const buildSettle = 3 * time.Second
 // system once it has settled. Go's scavenger would return it too, but only
 // over minutes; the window's memory is what an engineer sees in a task
 // manager.
-func (s *shell) freeAfterBuild(ctx context.Context) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+func (s *shell) freeAfterBuild() {
+	s.chores.Go(func(ctx context.Context) {
 		t := time.NewTimer(buildSettle)
 		defer t.Stop()
 		select {
@@ -173,7 +176,7 @@ func (s *shell) freeAfterBuild(ctx context.Context) {
 			debug.FreeOSMemory()
 		case <-ctx.Done():
 		}
-	}()
+	})
 }
 
 // hide closes the window to the tray, and hands the memory it no longer
@@ -181,11 +184,7 @@ func (s *shell) freeAfterBuild(ctx context.Context) {
 func (s *shell) hide() {
 	s.shown = false
 	s.win.Hide()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		debug.FreeOSMemory()
-	}()
+	s.chores.Go(func(context.Context) { debug.FreeOSMemory() })
 }
 
 // attachTray puts ipfwatch in the tray. On Linux the panel must run a
@@ -217,7 +216,7 @@ func (s *shell) trayActions() trayActions {
 		Mute:          func() { s.a.Mute(muteFor) },
 		// Unmute sends the summary notification, which may wait on the
 		// notification daemon: not on the UI goroutine.
-		Unmute:   func() { go s.a.Unmute() },
+		Unmute:   func() { s.chores.Go(func(context.Context) { s.a.Unmute() }) },
 		SendTest: s.sendTest,
 		Quit:     s.quit,
 	}
@@ -228,16 +227,18 @@ func (s *shell) showTab(id tabID) {
 	s.buildViews()
 	if id != "" {
 		for i, sp := range s.specs {
-			if sp.id == id {
+			if sp.id != id {
+				continue
+			}
+			if s.tabs.Selected() == s.items[i] {
+				// Select does not call OnSelected for the tab already in
+				// front, and the engineer asked to see it now.
+				s.selected(id)
+			} else {
 				s.tabs.Select(s.items[i])
 			}
 		}
-		if id == tabFailures {
-			// Select does not call OnSelected for the tab already in front.
-			s.markFailuresSeen()
-		}
 	}
-	s.buildViews()
 	s.shown = true
 	if s.parker != nil {
 		s.parker.Wake()
@@ -255,6 +256,9 @@ func (s *shell) idOf(it *container.TabItem) tabID {
 	return ""
 }
 
+// selected follows the tab in front: the shell marks failures seen when
+// they are in front (the tray's attention is its business), and a view that
+// wants to know it is shown is told.
 func (s *shell) selected(id tabID) {
 	s.onFailures.Store(id == tabFailures)
 	if id == tabFailures {
@@ -272,21 +276,19 @@ func (s *shell) selected(id tabID) {
 // markFailuresSeen clears the tray's attention for new rejections: the
 // engineer is looking at them. It reads the store, so not here.
 func (s *shell) markFailuresSeen() {
-	go s.a.MarkFailuresSeen(context.Background())
+	s.chores.Go(func(ctx context.Context) { s.a.MarkFailuresSeen(ctx) })
 }
 
 func (s *shell) sendTest() {
 	s.say("Sending a test webhook…")
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
+	s.chores.Background(s.do, testTimeout, func(ctx context.Context) func() {
 		ans, err := s.a.SendTest(ctx)
 		msg := describeTest(ans.Status, ans.Body, err)
 		if err != nil {
 			s.log.Warn("test webhook failed", "err", err)
 		}
-		s.do(func() { s.say(msg) })
-	}()
+		return func() { s.say(msg) }
+	})
 }
 
 // say puts msg in the status bar, if the window has been built.
@@ -394,6 +396,7 @@ func (s *shell) stop() {
 			s.cancel()
 		}
 		s.wg.Wait()
+		s.chores.Stop()
 		for i, v := range s.views {
 			s.subs[i].Close() // never started: start closes them itself
 			v.Stop()

@@ -161,11 +161,9 @@ type tray struct {
 	act       trayActions
 	darkPanel bool
 
-	st     app.Status
-	paused bool
-	icon   fyne.Resource
-	menu   string // signature of the menu last set
-	items  []menuItem
+	st   app.Status
+	icon fyne.Resource
+	menu string // signature of the menu last set
 }
 
 func newTray(host trayHost, act trayActions, darkPanel bool) *tray {
@@ -178,11 +176,11 @@ func newTray(host trayHost, act trayActions, darkPanel bool) *tray {
 // layout), so it is set again only when a label or an enabled flag
 // changed, not on every refresh.
 func (t *tray) update(st app.Status, paused bool) {
-	t.st, t.paused = st, paused
+	t.st = st
 	t.setIcon()
 	items := menuModel(st, paused, t.act)
 	if sig := menuSignature(items); sig != t.menu {
-		t.menu, t.items = sig, items
+		t.menu = sig
 		t.host.SetSystemTrayMenu(fyneMenu(items))
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"log/slog"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfwatch/ipfwatch/app"
 	"github.com/ipfwatch/ipfwatch/ui/approvals"
@@ -104,18 +102,3 @@ func tabSpecs(log *slog.Logger, l *links) []tabSpec {
 			func(a *app.App, w fyne.Window) view { return settings.New(a, w) }},
 	}
 }
-
-// placeholder stands in for a view that has not landed yet.
-func placeholder(title, text string) func(*app.App, fyne.Window) view {
-	return func(*app.App, fyne.Window) view {
-		head := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-		body := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{})
-		return placeholderView{container.NewCenter(container.NewVBox(head, body))}
-	}
-}
-
-type placeholderView struct{ content fyne.CanvasObject }
-
-func (p placeholderView) Content() fyne.CanvasObject { return p.content }
-func (p placeholderView) Changed(app.Change)         {}
-func (p placeholderView) Stop()                      {}

@@ -24,8 +24,8 @@ func blockedNote(bs []remediation.Blocked) string {
 			lines = append(lines, "and "+strconv.Itoa(len(bs)-i)+" more (the log has them all)")
 			break
 		}
-		lines = append(lines, "Rule "+oneLine(b.Rule)+" made no proposal for event "+strconv.FormatInt(b.EventID, 10)+
-			": IP Fabric's intent checks could not be read ("+oneLine(strings.TrimSuffix(b.Reason, "."))+").")
+		lines = append(lines, "Rule "+viewkit.OneLine(b.Rule)+" made no proposal for event "+strconv.FormatInt(b.EventID, 10)+
+			": IP Fabric's intent checks could not be read ("+viewkit.OneLine(strings.TrimSuffix(b.Reason, "."))+").")
 	}
 	return strings.Join(lines, "\n")
 }

@@ -30,8 +30,8 @@ const AddedCheckVariables = "For the intent check it also sets IPF_CHECK_ID, IPF
 // CheckSummary says which intent check a proposal was made for, as in
 // `Intent check "NTP sources" (id 1001): 25 red rows.`
 func CheckSummary(c store.ProposalCheck) string {
-	return "Intent check " + strconv.Quote(oneLine(c.Name)) + " (id " + oneLine(c.ID) + "): " +
-		strconv.Itoa(c.Count) + " " + oneLine(c.Color) + " " + rowsWord(c.Count) + "."
+	return "Intent check " + strconv.Quote(viewkit.OneLine(c.Name)) + " (id " + viewkit.OneLine(c.ID) + "): " +
+		strconv.Itoa(c.Count) + " " + viewkit.OneLine(c.Color) + " " + rowsWord(c.Count) + "."
 }
 
 func rowsWord(n int) string {
@@ -59,7 +59,7 @@ func CheckDetails(c store.ProposalCheck) fyne.CanvasObject {
 		return box
 	}
 	cell := func(s string, bold bool) fyne.CanvasObject {
-		l := widget.NewLabelWithStyle(oneLine(s), fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
+		l := widget.NewLabelWithStyle(viewkit.OneLine(s), fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 		l.Truncation = fyne.TextTruncateEllipsis
 		return l
 	}
@@ -78,7 +78,7 @@ func CheckDetails(c store.ProposalCheck) fyne.CanvasObject {
 			" reach the program in IPF_CHECK_ROWS_FILE)"))
 	}
 	if c.Count > len(rows) {
-		box.Add(viewkit.Wrapped("IP Fabric counted " + strconv.Itoa(c.Count) + " " + oneLine(c.Color) +
+		box.Add(viewkit.Wrapped("IP Fabric counted " + strconv.Itoa(c.Count) + " " + viewkit.OneLine(c.Color) +
 			" rows; the proposal keeps the first " + strconv.Itoa(len(rows)) + "."))
 	}
 	return box
@@ -92,7 +92,7 @@ func enrichmentLine(p store.Proposal, r enrich.Result, err error, loc *time.Loca
 	}
 	if r.State == store.EnrichDone {
 		if h := app.Headline(p.Event.Payload, r); h != "" {
-			return "IP Fabric: " + oneLine(h)
+			return "IP Fabric: " + viewkit.OneLine(h)
 		}
 	}
 	return events.EnrichmentState(r, loc)

@@ -15,6 +15,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // detailPane is the right-hand pane: the approval screen of a proposal, or a
@@ -59,22 +60,9 @@ type detailPane struct {
 
 func newDetailPane(v *View) *detailPane {
 	s := &detailPane{v: v}
-	bold := func() *widget.Label {
-		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		l.Wrapping = fyne.TextWrapWord
-		return l
-	}
-	wrapped := func() *widget.Label {
-		l := widget.NewLabel("")
-		l.Wrapping = fyne.TextWrapWord
-		return l
-	}
-	danger := func() *widget.Label {
-		l := wrapped()
-		l.Importance = widget.DangerImportance
-		l.Hide()
-		return l
-	}
+	bold := func() *widget.Label { return viewkit.Heading("") }
+	wrapped := func() *widget.Label { return viewkit.Wrapped("") }
+	danger := viewkit.ErrorText
 	s.placeholder = widget.NewLabel("Select a proposal to see exactly what it would run.")
 	s.placeholder.Wrapping = fyne.TextWrapWord
 	s.loadErr = danger()
@@ -157,7 +145,7 @@ func (s *detailPane) showProposal(d detail) {
 	s.loadErr.Hide()
 	s.runRoot.Hide()
 
-	title := "Proposal " + strconv.FormatInt(p.ID, 10) + ": rule " + oneLine(p.Rule)
+	title := "Proposal " + strconv.FormatInt(p.ID, 10) + ": rule " + viewkit.OneLine(p.Rule)
 	if p.Manual {
 		title += " (proposed by hand)"
 	}
@@ -203,12 +191,12 @@ func (s *detailPane) updateProposalState() {
 	case p.State == store.StatePending || p.State == store.StateExpired:
 		state = "Expired at " + p.ExpiresAt.In(loc).Format(timeLayout) + " without a decision; it can no longer be approved."
 	case p.State == store.StateRejected:
-		state = "Rejected by " + oneLine(p.DecidedBy) + " at " + p.DecidedAt.In(loc).Format(timeLayout) + "."
+		state = "Rejected by " + viewkit.OneLine(p.DecidedBy) + " at " + p.DecidedAt.In(loc).Format(timeLayout) + "."
 		if p.Comment != "" {
-			state += " Comment: " + oneLine(p.Comment)
+			state += " Comment: " + viewkit.OneLine(p.Comment)
 		}
 	default:
-		state = "Approved by " + oneLine(p.DecidedBy) + " at " + p.DecidedAt.In(loc).Format(timeLayout) +
+		state = "Approved by " + viewkit.OneLine(p.DecidedBy) + " at " + p.DecidedAt.In(loc).Format(timeLayout) +
 			"; its run is " + stateLabel(p.State) + "."
 	}
 	s.pState.SetText(state)
@@ -234,7 +222,7 @@ func (s *detailPane) showRun(r store.Run, p store.Proposal) {
 	s.placeholder.Hide()
 	s.loadErr.Hide()
 	s.propRoot.Hide()
-	s.rTitle.SetText("Run " + strconv.FormatInt(r.ID, 10) + ": rule " + oneLine(r.Rule) +
+	s.rTitle.SetText("Run " + strconv.FormatInt(r.ID, 10) + ": rule " + viewkit.OneLine(r.Rule) +
 		" (proposal " + strconv.FormatInt(r.ProposalID, 10) + ", " + events.Title(p.Event) + ")")
 	s.rFacts.SetText(s.runFacts(r))
 	lines := make([]string, len(p.Argv))
@@ -269,7 +257,7 @@ func (s *detailPane) runFacts(r store.Run) string {
 	} else if !r.EndedAt.IsZero() {
 		b.WriteString("Exit code: none (the program did not exit by itself)\n")
 	}
-	fmt.Fprintf(&b, "Approved by %s at %s\n", oneLine(r.ApprovedBy), r.ApprovedAt.In(loc).Format(timeLayout))
+	fmt.Fprintf(&b, "Approved by %s at %s\n", viewkit.OneLine(r.ApprovedBy), r.ApprovedAt.In(loc).Format(timeLayout))
 	if !r.StartedAt.IsZero() {
 		fmt.Fprintf(&b, "Started: %s\n", r.StartedAt.In(loc).Format(timeLayout))
 	}
@@ -280,7 +268,7 @@ func (s *detailPane) runFacts(r store.Run) string {
 		fmt.Fprintf(&b, "Duration: %s\n", elapsed(r.Duration(s.v.Opt.Now())))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(&b, "Error: %s\n", oneLine(r.Error))
+		fmt.Fprintf(&b, "Error: %s\n", viewkit.OneLine(r.Error))
 	}
 	if r.Truncated {
 		b.WriteString("Output was cut at the size limit; the marker shows where.\n")

@@ -17,6 +17,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/config"
 	"github.com/ipfwatch/ipfwatch/app/remediation"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // AddedVariables says what ipfwatch puts into a run's environment besides
@@ -129,17 +130,6 @@ func plainArg(s string) bool {
 	return true
 }
 
-// oneLine makes untrusted text safe for a one-line label: control and other
-// invisible characters become U+FFFD.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
-}
-
 // maxShownOutput bounds the output a run screen shows: laying out a
 // megabyte of text would freeze the window. The end is shown, since that is
 // where a failing program says why; `ipfwatch run-output ID` prints all.
@@ -220,7 +210,7 @@ func stateLabel(s string) string {
 	case store.StateApproved:
 		return "approved, waiting to run"
 	}
-	return strings.ReplaceAll(oneLine(s), "_", " ")
+	return strings.ReplaceAll(viewkit.OneLine(s), "_", " ")
 }
 
 // runOutcome is a run's state with its exit code, as in "failed (exit 3)".

@@ -115,9 +115,9 @@ func (v *View) Remediate(eventID int64) {
 // ruleChoice is how a rule is listed in the dialog.
 func ruleChoice(r remediation.Rule) string {
 	if r.Enabled {
-		return oneLine(r.Name)
+		return viewkit.OneLine(r.Name)
 	}
-	return oneLine(r.Name) + " (disabled)"
+	return viewkit.OneLine(r.Name) + " (disabled)"
 }
 
 // choose previews rule for the event. UI goroutine.

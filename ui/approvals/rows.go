@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfwatch/ipfwatch/app/store"
 	"github.com/ipfwatch/ipfwatch/ui/events"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // row is the text of one list row: a bold headline and a detail line.
@@ -33,7 +34,7 @@ func pendingRow(p store.Proposal, now time.Time) row {
 	sub := events.Title(p.Event)
 	if c := p.Check; c != nil {
 		// What the proposal is for comes first: the row is cut short.
-		sub = oneLine(c.Name) + " " + strconv.Itoa(c.Count) + " " + oneLine(c.Color) + " · " + sub
+		sub = viewkit.OneLine(c.Name) + " " + strconv.Itoa(c.Count) + " " + viewkit.OneLine(c.Color) + " · " + sub
 	}
 	if snap := snapshotOf(p); snap != "" {
 		sub += " · " + snap
@@ -41,15 +42,15 @@ func pendingRow(p store.Proposal, now time.Time) row {
 	if p.Manual {
 		sub += " · by hand"
 	}
-	return row{head: oneLine(p.Rule) + " · " + timeLeft(p.ExpiresAt.Sub(now)), sub: sub}
+	return row{head: viewkit.OneLine(p.Rule) + " · " + timeLeft(p.ExpiresAt.Sub(now)), sub: sub}
 }
 
 func runningRow(r store.Run, now time.Time, loc *time.Location) row {
-	head := "Run " + strconv.FormatInt(r.ID, 10) + " · " + oneLine(r.Rule) + " · " + stateLabel(r.State)
+	head := "Run " + strconv.FormatInt(r.ID, 10) + " · " + viewkit.OneLine(r.Rule) + " · " + stateLabel(r.State)
 	if !r.StartedAt.IsZero() {
 		head += " " + elapsed(r.Duration(now))
 	}
-	return row{head: head, sub: "approved by " + oneLine(r.ApprovedBy) + " at " + r.ApprovedAt.In(loc).Format(timeLayout)}
+	return row{head: head, sub: "approved by " + viewkit.OneLine(r.ApprovedBy) + " at " + r.ApprovedAt.In(loc).Format(timeLayout)}
 }
 
 func historyRow(h historyItem, loc *time.Location) row {
@@ -58,24 +59,24 @@ func historyRow(h historyItem, loc *time.Location) row {
 		if !r.StartedAt.IsZero() {
 			sub += " · took " + elapsed(r.Duration(r.EndedAt))
 		}
-		sub += " · approved by " + oneLine(r.ApprovedBy)
-		return row{head: "Run " + strconv.FormatInt(r.ID, 10) + " · " + oneLine(r.Rule) + " · " + runOutcome(*r), sub: sub}
+		sub += " · approved by " + viewkit.OneLine(r.ApprovedBy)
+		return row{head: "Run " + strconv.FormatInt(r.ID, 10) + " · " + viewkit.OneLine(r.Rule) + " · " + runOutcome(*r), sub: sub}
 	}
 	p := h.prop
 	sub := h.at.In(loc).Format(timeLayout)
 	if p.DecidedBy != "" {
-		sub += " · by " + oneLine(p.DecidedBy)
+		sub += " · by " + viewkit.OneLine(p.DecidedBy)
 	}
 	if p.Comment != "" {
-		sub += ": " + oneLine(p.Comment)
+		sub += ": " + viewkit.OneLine(p.Comment)
 	}
-	return row{head: "Proposal " + strconv.FormatInt(p.ID, 10) + " · " + oneLine(p.Rule) + " · " + stateLabel(p.State), sub: sub}
+	return row{head: "Proposal " + strconv.FormatInt(p.ID, 10) + " · " + viewkit.OneLine(p.Rule) + " · " + stateLabel(p.State), sub: sub}
 }
 
 // snapshotOf names the proposal's snapshot for a one-line row.
 func snapshotOf(p store.Proposal) string {
 	if p.Event.SnapshotName != "" {
-		return oneLine(p.Event.SnapshotName)
+		return viewkit.OneLine(p.Event.SnapshotName)
 	}
-	return oneLine(p.Event.SnapshotID)
+	return viewkit.OneLine(p.Event.SnapshotID)
 }

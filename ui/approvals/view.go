@@ -50,7 +50,6 @@ type View struct {
 	// onProposed is told of a proposal Remediate made (SetOnProposed).
 	onProposed func(proposalID int64)
 
-	loads   atomic.Int64 // list loads, for tests
 	liveRun atomic.Int64 // the run whose output arrives by subscription, 0 if none
 
 	// curMu guards cur, the selection as the background goroutines see it.
@@ -211,7 +210,6 @@ func (v *View) setSel(s selection) {
 
 // load reads the three lists.
 func (v *View) load(ctx context.Context) (lists, error) {
-	v.loads.Add(1)
 	l := lists{blocked: v.m.WaitingOnIPF()}
 	var err error
 	if l.pending, err = v.m.Proposals(ctx, store.StatePending, pendingLimit); err != nil {

@@ -90,8 +90,8 @@ func (d *details) show(ev webhook.Event, related []webhook.Event, e enrichment, 
 	d.related.RemoveAll()
 	if len(related) > 1 {
 		for _, r := range related {
-			text := r.ReceivedAt.In(loc).Format(shortTimeLayout) + "  " + oneLine(r.Type) + " " +
-				oneLine(r.Action) + " " + oneLine(r.Status)
+			text := r.ReceivedAt.In(loc).Format(shortTimeLayout) + "  " + viewkit.OneLine(r.Type) + " " +
+				viewkit.OneLine(r.Action) + " " + viewkit.OneLine(r.Status)
 			if r.ID == ev.ID {
 				text += "  (this event)"
 			}
@@ -135,10 +135,10 @@ func (d *details) relayout() {
 func Title(ev webhook.Event) string {
 	parts := []string{typeLabel(ev.Type)}
 	if ev.Action != "" {
-		parts = append(parts, oneLine(ev.Action))
+		parts = append(parts, viewkit.OneLine(ev.Action))
 	}
 	if ev.Status != "" {
-		parts = append(parts, oneLine(ev.Status))
+		parts = append(parts, viewkit.OneLine(ev.Status))
 	}
 	t := strings.Join(parts, " ")
 	if ev.Test {
@@ -153,7 +153,7 @@ func Summary(ev webhook.Event, loc *time.Location) string {
 	switch ev.Type {
 	case "snapshot":
 		if ev.Action != "" {
-			b.WriteString("The " + oneLine(ev.Action) + " of snapshot ")
+			b.WriteString("The " + viewkit.OneLine(ev.Action) + " of snapshot ")
 		} else {
 			b.WriteString("Snapshot ")
 		}
@@ -161,24 +161,24 @@ func Summary(ev webhook.Event, loc *time.Location) string {
 	case "intent-verification":
 		b.WriteString("The intent verification")
 		if ev.Action != "" && ev.Action != "calculate" {
-			b.WriteString(" (" + oneLine(ev.Action) + ")")
+			b.WriteString(" (" + viewkit.OneLine(ev.Action) + ")")
 		}
 		b.WriteString(" of snapshot " + snapshotRef(ev) + " " + statusPhrase(ev.Status))
 		if len(ev.ReportIDs) > 0 {
-			b.WriteString(" (" + plural(len(ev.ReportIDs), "report", "reports") + ": " + oneLine(strings.Join(ev.ReportIDs, ", ")) + ")")
+			b.WriteString(" (" + plural(len(ev.ReportIDs), "report", "reports") + ": " + viewkit.OneLine(strings.Join(ev.ReportIDs, ", ")) + ")")
 		}
 	default:
-		b.WriteString("An event of type " + strconv.Quote(oneLine(ev.Type)) + ", which ipfwatch does not know")
+		b.WriteString("An event of type " + strconv.Quote(viewkit.OneLine(ev.Type)) + ", which ipfwatch does not know")
 		if ev.Action != "" || ev.Status != "" {
-			b.WriteString(", action " + strconv.Quote(oneLine(ev.Action)) + ", status " + strconv.Quote(oneLine(ev.Status)))
+			b.WriteString(", action " + strconv.Quote(viewkit.OneLine(ev.Action)) + ", status " + strconv.Quote(viewkit.OneLine(ev.Status)))
 		}
 	}
 	if ev.Reason != "" {
-		b.WriteString(": " + oneLine(ev.Reason))
+		b.WriteString(": " + viewkit.OneLine(ev.Reason))
 	}
 	b.WriteString(".")
 	if ev.Requester != "" {
-		b.WriteString(" Requested by " + oneLine(ev.Requester) + ".")
+		b.WriteString(" Requested by " + viewkit.OneLine(ev.Requester) + ".")
 	}
 	if !ev.Time().IsZero() && ev.Time().UnixMilli() != 0 {
 		b.WriteString(" IP Fabric's timestamp: " + ev.Time().In(loc).Format(timeLayout) + ".")
@@ -187,7 +187,7 @@ func Summary(ev webhook.Event, loc *time.Location) string {
 		b.WriteString(" This is a test webhook: its signature checked out, so IP Fabric and ipfwatch share the secret.")
 	}
 	if len(ev.Unrecognised) > 0 {
-		b.WriteString(" Not known to ipfwatch (kept as sent): " + oneLine(strings.Join(ev.Unrecognised, ", ")) + ".")
+		b.WriteString(" Not known to ipfwatch (kept as sent): " + viewkit.OneLine(strings.Join(ev.Unrecognised, ", ")) + ".")
 	}
 	return b.String()
 }
@@ -201,17 +201,17 @@ func typeLabel(t string) string {
 	case "":
 		return "Event"
 	}
-	return oneLine(t)
+	return viewkit.OneLine(t)
 }
 
 func snapshotRef(ev webhook.Event) string {
 	switch {
 	case ev.SnapshotName != "" && ev.SnapshotID != "":
-		return strconv.Quote(oneLine(ev.SnapshotName)) + " (" + oneLine(ev.SnapshotID) + ")"
+		return strconv.Quote(viewkit.OneLine(ev.SnapshotName)) + " (" + viewkit.OneLine(ev.SnapshotID) + ")"
 	case ev.SnapshotName != "":
-		return strconv.Quote(oneLine(ev.SnapshotName))
+		return strconv.Quote(viewkit.OneLine(ev.SnapshotName))
 	case ev.SnapshotID != "":
-		return oneLine(ev.SnapshotID)
+		return viewkit.OneLine(ev.SnapshotID)
 	}
 	return "(no id)"
 }
@@ -233,7 +233,7 @@ func statusPhrase(s string) string {
 	case "":
 		return "has no status"
 	}
-	return "is " + strconv.Quote(oneLine(s))
+	return "is " + strconv.Quote(viewkit.OneLine(s))
 }
 
 // Facts are how the event arrived: when, from where and which secret
@@ -254,20 +254,20 @@ func Facts(ev webhook.Event, loc *time.Location) string {
 		b.WriteString("Duplicates: none\n")
 	}
 	if ev.CloneID != "" {
-		fmt.Fprintf(&b, "Clone id: %s\n", oneLine(ev.CloneID))
+		fmt.Fprintf(&b, "Clone id: %s\n", viewkit.OneLine(ev.CloneID))
 	}
 	if ev.File != "" {
-		fmt.Fprintf(&b, "File: %s\n", oneLine(ev.File))
+		fmt.Fprintf(&b, "File: %s\n", viewkit.OneLine(ev.File))
 	}
-	fmt.Fprintf(&b, "Event id: %d\nBody SHA-256: %s", ev.ID, oneLine(ev.BodySHA256))
+	fmt.Fprintf(&b, "Event id: %d\nBody SHA-256: %s", ev.ID, viewkit.OneLine(ev.BodySHA256))
 	return b.String()
 }
 
 // writeDelivery is where a webhook came from and which secret signed it.
 func writeDelivery(b *strings.Builder, ev webhook.Event) {
-	from := oneLine(ev.RemoteAddr)
+	from := viewkit.OneLine(ev.RemoteAddr)
 	if ev.UserAgent != "" {
-		from += " (" + oneLine(ev.UserAgent) + ")"
+		from += " (" + viewkit.OneLine(ev.UserAgent) + ")"
 	}
 	fmt.Fprintf(b, "From: %s\n", from)
 	switch ev.SecretMatched {
@@ -276,7 +276,7 @@ func writeDelivery(b *strings.Builder, ev webhook.Event) {
 	case "":
 		b.WriteString("Secret matched: unknown\n")
 	default:
-		fmt.Fprintf(b, "Secret matched: %s\n", oneLine(ev.SecretMatched))
+		fmt.Fprintf(b, "Secret matched: %s\n", viewkit.OneLine(ev.SecretMatched))
 	}
 }
 
@@ -335,25 +335,4 @@ func escapeInvisible(s string) string {
 		return s
 	}
 	return b.String()
-}
-
-// oneLine makes sender-supplied text safe for a one-line label: control and
-// other invisible characters (newlines, bidi overrides) become U+FFFD.
-func oneLine(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ') {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 }

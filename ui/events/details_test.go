@@ -109,15 +109,3 @@ func TestPrettyJSON(t *testing.T) {
 		})
 	}
 }
-
-func TestOneLine(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"site-A", "site-A"}, {"a b", "a b"}, {"a\nb\r\tc", "a\uFFFDb\uFFFD\uFFFDc"}, {"x\u202ey", "x\uFFFDy"},
-		{"bad\xff", "bad\uFFFD"}, {"Zürich 東京", "Zürich 東京"},
-	}
-	for _, tt := range tests {
-		if got := oneLine(tt.in); got != tt.want {
-			t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

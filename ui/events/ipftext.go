@@ -11,6 +11,7 @@ import (
 	"github.com/ipfwatch/ipfwatch/app/enrich"
 	"github.com/ipfwatch/ipfwatch/app/ipf"
 	"github.com/ipfwatch/ipfwatch/app/store"
+	"github.com/ipfwatch/ipfwatch/ui/internal/viewkit"
 )
 
 // What IP Fabric's API said of an event, in words. The Events view's
@@ -39,15 +40,15 @@ func EnrichmentState(r enrich.Result, loc *time.Location) string {
 		if r.Attempts > 0 {
 			s += " (" + plural(r.Attempts, "attempt", "attempts") + ")"
 		}
-		s += ": " + oneLine(strings.TrimSuffix(r.Reason, ".")) + "."
+		s += ": " + viewkit.OneLine(strings.TrimSuffix(r.Reason, ".")) + "."
 		if !r.NextAttempt.IsZero() {
 			return s + " It is tried again at " + r.NextAttempt.In(loc).Format(timeLayout) + "."
 		}
 		return s + " It is not tried again by itself: use Look up again."
 	case store.EnrichSkipped:
-		return "Not looked up in IP Fabric's API: " + oneLine(strings.TrimSuffix(r.Reason, ".")) + "."
+		return "Not looked up in IP Fabric's API: " + viewkit.OneLine(strings.TrimSuffix(r.Reason, ".")) + "."
 	}
-	return "IP Fabric's API: " + oneLine(r.State) + "."
+	return "IP Fabric's API: " + viewkit.OneLine(r.State) + "."
 }
 
 // SnapshotFacts are what IP Fabric knows of a snapshot (whose id the event
@@ -55,7 +56,7 @@ func EnrichmentState(r enrich.Result, loc *time.Location) string {
 // sites, when discovery ran and the errors it met by type, most first.
 func SnapshotFacts(s ipf.Snapshot, loc *time.Location) string {
 	var b strings.Builder
-	name := oneLine(s.Name)
+	name := viewkit.OneLine(s.Name)
 	if name == "" {
 		name = "(none)"
 	}
@@ -63,7 +64,7 @@ func SnapshotFacts(s ipf.Snapshot, loc *time.Location) string {
 	fmt.Fprintf(&b, "Devices: %d\n", s.Devices)
 	sites := make([]string, len(s.Sites))
 	for i, x := range s.Sites {
-		sites[i] = oneLine(x)
+		sites[i] = viewkit.OneLine(x)
 	}
 	switch len(sites) {
 	case 0:
@@ -90,7 +91,7 @@ func SnapshotFacts(s ipf.Snapshot, loc *time.Location) string {
 	})
 	var parts []string
 	for _, e := range errs {
-		parts = append(parts, oneLine(e.Type)+" "+strconv.Itoa(e.Count))
+		parts = append(parts, viewkit.OneLine(e.Type)+" "+strconv.Itoa(e.Count))
 	}
 	if len(parts) == 0 {
 		b.WriteString("Discovery errors: none")
@@ -103,9 +104,9 @@ func SnapshotFacts(s ipf.Snapshot, loc *time.Location) string {
 // CheckLine is an intent check with its red and amber counts, as in
 // "NTP sources: 12 red, 3 amber".
 func CheckLine(k ipf.Check) string {
-	name := oneLine(k.Name)
+	name := viewkit.OneLine(k.Name)
 	if name == "" {
-		name = "check " + oneLine(k.ID)
+		name = "check " + viewkit.OneLine(k.ID)
 	}
 	var counts []string
 	for _, c := range []ipf.Color{ipf.Red, ipf.Amber, ipf.Blue} {

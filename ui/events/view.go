@@ -402,18 +402,18 @@ func cellText(r webhook.Event, col int, loc *time.Location) string {
 	case 0:
 		return r.ReceivedAt.In(loc).Format(shortTimeLayout)
 	case 1:
-		return oneLine(r.Type)
+		return viewkit.OneLine(r.Type)
 	case 2:
-		return oneLine(r.Action)
+		return viewkit.OneLine(r.Action)
 	case 3:
-		return oneLine(r.Status)
+		return viewkit.OneLine(r.Status)
 	case 4:
 		if r.SnapshotName != "" {
-			return oneLine(r.SnapshotName)
+			return viewkit.OneLine(r.SnapshotName)
 		}
-		return oneLine(r.SnapshotID)
+		return viewkit.OneLine(r.SnapshotID)
 	case 5:
-		return oneLine(r.Requester)
+		return viewkit.OneLine(r.Requester)
 	case 6:
 		if r.Test {
 			return "test"

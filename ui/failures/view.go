@@ -101,14 +101,13 @@ func New(a *app.App, win fyne.Window, opts ...viewkit.Option) *View {
 // Content is the view's root object, for the shell's tab.
 func (v *View) Content() fyne.CanvasObject { return v.content }
 
-// Shown tells the view the engineer is looking at it: the tray stops asking
-// for attention for the failures seen, and the banner is brought up to date
-// (a failure may have aged out of the last 24 hours). Call it on the UI
-// goroutine when the tab is selected.
+// Shown tells the view the engineer is looking at it: the banner is
+// brought up to date (a failure may have aged out of the last 24 hours).
+// Marking the failures seen is the shell's, which owns the tray's
+// attention. Call it on the UI goroutine when the tab is selected.
 func (v *View) Shown() {
 	gen := v.tbl.Gen()
 	v.Background(func(ctx context.Context) func() {
-		v.a.MarkFailuresSeen(ctx)
 		latest, rows, b, err := v.firstPage()
 		return func() { v.applyFirst(gen, latest, rows, b, err) }
 	})

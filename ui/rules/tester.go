@@ -76,12 +76,7 @@ func eventChoice(ev webhook.Event, v *View) string {
 	} else if ev.SnapshotID != "" {
 		s += "  " + ev.SnapshotID
 	}
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
+	return viewkit.OneLine(s)
 }
 
 // open shows the tester for rule r and loads the latest events. UI
