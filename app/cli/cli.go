@@ -67,7 +67,7 @@ func init() {
 		{name: "runs", args: "[--json]", summary: "list remediation runs", setup: runsFlags},
 		{name: "run-output", args: "ID", summary: "print a run's captured output", setup: plain(runOutput)},
 		{name: "secret", args: "[--generate | --set-stdin]", summary: "show where the webhook secret comes from, or store a new one", setup: secretFlags},
-		{name: "ipf", args: "check | token [--set-stdin | --clear]", summary: "check IP Fabric's API (version, token's user), or store its API token", setup: ipfFlags},
+		{name: "ipf", args: "check|token [--set-stdin | --clear]", summary: "check IP Fabric's API (version, token's user), or store its API token", setup: ipfFlags},
 		{name: "enrich", args: "ID", summary: "look an event up in IP Fabric's API again, now", setup: plain(runEnrich)},
 		{name: "catch-up", args: "[--since 24h]", summary: "store the events of snapshots that finished while no webhook came", setup: catchUpFlags},
 		{name: "autostart", args: "on|off", summary: "start the tray app at login, or not; \"autostart status\" says which", setup: plain(runAutostart)},
