@@ -20,15 +20,6 @@ const eventColumns = `id, received_at, last_seen_at, type, action, status, reaso
 	event_ts, test, snapshot_id, snapshot_name, clone_id, file, report_ids, unrecognised,
 	remote_addr, user_agent, secret_matched, duplicates, body_sha256, source`
 
-// dedupeQuery finds the stored event a delivery repeats: by key, by body,
-// or by the completion it reports when one side came from catch-up (a
-// webhook after its catch-up event, or catch-up after the webhook): one
-// snapshot completion is one event, whichever arrived first.
-const dedupeQuery = `SELECT min(id) FROM (SELECT id FROM events WHERE dedupe_key = ?1
-	UNION ALL SELECT id FROM events WHERE body_sha256 = ?2
-	UNION ALL SELECT id FROM events WHERE completion_key = ?3 AND completion_key <> ''
-		AND (source = 'catch-up' OR ?4 = 'catch-up'))`
-
 // InsertEvent stores an accepted delivery, or counts it as a duplicate of the
 // stored event with the same key or the same body hash (IP Fabric retries the
 // same delivery, and a retry must not be stored twice). It returns only after
@@ -66,22 +57,20 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 
 	var res Inserted
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		// UNION ALL of two index searches; the equivalent "key = ? OR sha = ?"
-		// makes SQLite build a rowset per lookup and costs three times as much.
-		var orig sql.NullInt64
-		if err := tx.QueryRow(dedupeQuery, key, sum, completion, source).Scan(&orig); err != nil {
-			return fmt.Errorf("look up duplicate: %w", err)
+		orig, err := s.seen.original(tx, s.txSeq, key, sum, completion, source)
+		if err != nil {
+			return err
 		}
-		if orig.Valid {
+		if orig != 0 {
 			// duplicates counts IP Fabric's repeats; catch-up finding what
 			// is stored already is not one.
 			if source != webhook.SourceCatchUp {
 				if _, err := tx.Exec(`UPDATE events SET duplicates = duplicates + 1,
-					last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, orig.Int64); err != nil {
+					last_seen_at = max(last_seen_at, ?) WHERE id = ?`, received, orig); err != nil {
 					return fmt.Errorf("count duplicate: %w", err)
 				}
 			}
-			res = Inserted{ID: orig.Int64, Duplicate: true}
+			res = Inserted{ID: orig, Duplicate: true}
 			return nil
 		}
 		r, err := tx.Exec(`INSERT INTO events (received_at, last_seen_at, type, action, status,
@@ -100,6 +89,7 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
+		s.seen.added(id, key, sum, completion)
 		res = Inserted{ID: id}
 		return nil
 	})

@@ -399,7 +399,8 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		args  []any
 		want  []string
 	}{
-		{dedupeQuery, []any{"k", "h", "c", "webhook"}, []string{"COVERING INDEX events_key", "COVERING INDEX events_body", "INDEX events_completion"}},
+		{matchQuery, []any{"k", "h", "c", "webhook", 1}, []string{"INTEGER PRIMARY KEY"}},
+		{`SELECT id, dedupe_key, body_sha256, completion_key FROM events WHERE id > ? ORDER BY id`, []any{1}, []string{"INTEGER PRIMARY KEY"}},
 		{`SELECT count(*) FROM events WHERE received_at >= ?`, []any{1}, []string{"COVERING INDEX events_received"}},
 		{`SELECT count(*) FROM rejections WHERE received_at >= ?`, []any{1}, []string{"COVERING INDEX rejections_received"}},
 		{`SELECT id FROM events WHERE snapshot_id = ? AND snapshot_id <> '' ORDER BY id LIMIT ?`, []any{"s", 1}, []string{"INDEX events_snapshot"}},

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ipfwatch/ipfwatch/listener/webhook"
 )
 
 // TestMigrationFromV1KeepsEveryRow opens testdata/v1.db, a database written
@@ -40,6 +42,12 @@ func TestMigrationFromV1KeepsEveryRow(t *testing.T) {
 	if err != nil || first.Type != "snapshot" || first.Action != "discover" || first.SnapshotName != "nightly" ||
 		first.Duplicates != 1 || len(first.Body) == 0 {
 		t.Errorf("event 1 = %+v, %v", first, err)
+	}
+	// A retry of a row the old version stored is still recognised, now
+	// that de-duplication reads the rows instead of the dropped indexes.
+	again := webhook.Event{Payload: first.Payload, Body: first.Body, Key: "a key the old version never made", ReceivedAt: first.ReceivedAt}
+	if res, err := s.InsertEvent(ctx, again); err != nil || !res.Duplicate || res.ID != 1 {
+		t.Errorf("retry of event 1 after migration = %+v, %v; want a duplicate of 1", res, err)
 	}
 	rejections, err := s.ListRejections(ctx, RejectionFilter{})
 	if err != nil || len(rejections) != 2 {

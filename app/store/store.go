@@ -53,6 +53,11 @@ type Store struct {
 	largestBatch atomic.Int64
 
 	ck *checkpointer
+
+	// The writer goroutine's own: the number of the current write
+	// transaction, and the index of stored events (dedupe.go).
+	txSeq uint64
+	seen  *seen
 }
 
 type writeReq struct {
@@ -137,7 +142,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{})}
+	s := &Store{path: path, writeDB: w, readDB: r, reqs: make(chan writeReq, maxBatch), done: make(chan struct{}), seen: newSeen()}
 	if err := s.startCheckpointer(); err != nil {
 		w.Close()
 		r.Close()
@@ -252,6 +257,9 @@ func (s *Store) commit(first writeReq) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
+	s.txSeq++
+	committed := false
+	defer func() { s.seen.ended(committed) }()
 	for i := 0; i < len(batch); i++ {
 		r := batch[i]
 		errs = append(errs, s.runOne(tx, r))
@@ -271,6 +279,7 @@ func (s *Store) commit(first writeReq) {
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
+	committed = true
 	s.commits.Add(1)
 	for i, r := range batch {
 		if errs[i] == nil {
