@@ -56,7 +56,7 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 	completion := webhook.CompletionKey(e)
 
 	var res Inserted
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeSingle(ctx, func(tx *sql.Tx) error {
 		orig, err := s.seen.original(tx, s.txSeq, key, sum, completion, source)
 		if err != nil {
 			return err

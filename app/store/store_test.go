@@ -63,6 +63,17 @@ func testDelivery(i int, at time.Time) webhook.Event {
 // batch.
 func blockWriter(t *testing.T, s *Store) (release func()) {
 	t.Helper()
+	releaseErr := blockWriterErr(s)
+	return func() {
+		if err := releaseErr(); err != nil {
+			t.Errorf("blocking write: %v", err)
+		}
+	}
+}
+
+// blockWriterErr is blockWriter for a batch that may fail: release returns
+// the blocking write's error.
+func blockWriterErr(s *Store) (release func() error) {
 	started, unblock := make(chan struct{}), make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
@@ -73,11 +84,9 @@ func blockWriter(t *testing.T, s *Store) (release func()) {
 		})
 	}()
 	<-started
-	return func() {
+	return func() error {
 		close(unblock)
-		if err := <-errc; err != nil {
-			t.Errorf("blocking write: %v", err)
-		}
+		return <-errc
 	}
 }
 
@@ -358,6 +367,45 @@ func TestFailingWriteKeepsItsBatch(t *testing.T) {
 	}
 	if f := st.Failed - before.Failed; f != 2 {
 		t.Errorf("Stats.Failed grew by %d, want 2", f)
+	}
+}
+
+// A single-statement write has no savepoint: its failure (the disk's or the
+// database's) fails its whole batch, and nothing of the batch is kept,
+// rather than committing a transaction SQLite may have ended itself.
+func TestFailingSingleWriteFailsItsBatch(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	release := blockWriterErr(s)
+	boom := errors.New("disk full")
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+				_, err := tx.Exec(`INSERT INTO rejections (received_at, reason) VALUES (?, 'kept?')`, i)
+				return err
+			})
+		})
+	}
+	waitQueued(t, s, len(errs))
+	single := make(chan error, 1)
+	go func() { single <- s.writeSingle(ctx, func(*sql.Tx) error { return boom }) }()
+	waitQueued(t, s, len(errs)+1)
+	if err := release(); !errors.Is(err, boom) {
+		t.Errorf("blocking write, in the same batch: %v, want the single write's error", err)
+	}
+	wg.Wait()
+	if err := <-single; !errors.Is(err, boom) {
+		t.Errorf("single write: %v, want its error", err)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, boom) {
+			t.Errorf("write %d of the batch: %v, want the single write's error", i, err)
+		}
+	}
+	if rows, err := s.ListRejections(ctx, RejectionFilter{}); err != nil || len(rows) != 0 {
+		t.Errorf("rows kept from the failed batch: %d (%v), want none", len(rows), err)
 	}
 }
 
