@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -46,6 +47,50 @@ func FuzzParse(f *testing.F) {
 		for i := 1; i < len(ev.Unrecognised); i++ {
 			if ev.Unrecognised[i-1] > ev.Unrecognised[i] {
 				t.Fatalf("Unrecognised not sorted: %q", ev.Unrecognised)
+			}
+		}
+	})
+}
+
+// FuzzJSONString checks jsonString's shortcut against encoding/json: for
+// any JSON value, the same string or the same refusal.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", "\"a\x01\"", `"é"`, `""`, `5`, `"a"b"`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want string
+		wantErr := json.Unmarshal(raw, &want)
+		got, ok := webhook.JSONString(raw)
+		if ok != (wantErr == nil) || ok && got != want {
+			t.Fatalf("jsonString(%q) = %q, %v; encoding/json: %q, %v", raw, got, ok, want, wantErr)
+		}
+	})
+}
+
+// FuzzObjectFields checks the object splitter against encoding/json: the
+// same members with the same bytes, or an error from both.
+func FuzzObjectFields(f *testing.F) {
+	for _, s := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"]"}], "a":"x\"y" } `, `{"a":{"b":{}},"\u0061b":null}`,
+		`{"a":true,"b":false,"c":-1.5e3}`, "{\"\xff\":1}", `[1]`, `{"a":1`, `"s"`, `{"a":"}"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(b, &want)
+		got, err := webhook.ObjectFields(b)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("objectFields(%q): err %v; encoding/json: %v", b, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("objectFields(%q) = %q; encoding/json: %q", b, got, want)
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || string(g) != string(v) {
+				t.Fatalf("objectFields(%q)[%q] = %q; encoding/json: %q", b, k, g, v)
 			}
 		}
 	})

@@ -1,0 +1,7 @@
+package webhook
+
+// JSONString is jsonString, for the external fuzz test.
+var JSONString = jsonString
+
+// ObjectFields is objectFields, for the external fuzz test.
+var ObjectFields = objectFields
