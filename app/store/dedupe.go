@@ -37,6 +37,10 @@ type seen struct {
 	loaded bool
 	upTo   int64  // every committed row with an id up to this is indexed
 	synced uint64 // the write transaction it last caught up in
+	// version is the writer connection's PRAGMA data_version when it last
+	// caught up: it changes only when another connection commits, so an
+	// unchanged one means nothing new to read.
+	version int64
 	// inserted is the highest id inserted in the current transaction: once
 	// it commits, upTo moves past it, so sync need not read back the rows
 	// just written.
@@ -144,9 +148,18 @@ func (s *seen) lookUp(dst []int64, h uint64) []int64 {
 }
 
 // sync indexes the rows committed since it last looked, once per write
-// transaction (txSeq numbers them); the first call indexes every row.
+// transaction (txSeq numbers them), when another connection has committed
+// since; the first call indexes every row.
 func (s *seen) sync(tx *sql.Tx, txSeq uint64) error {
 	if s.loaded && s.synced == txSeq {
+		return nil
+	}
+	var version int64
+	if err := tx.QueryRow("PRAGMA data_version").Scan(&version); err != nil {
+		return fmt.Errorf("index stored events: %w", err)
+	}
+	if s.loaded && version == s.version {
+		s.synced = txSeq
 		return nil
 	}
 	rows, err := tx.Query(`SELECT id, dedupe_key, body_sha256, completion_key FROM events WHERE id > ? ORDER BY id`, s.upTo)
@@ -179,7 +192,7 @@ func (s *seen) sync(tx *sql.Tx, txSeq uint64) error {
 		slices.SortFunc(base, func(a, b seenEntry) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.id, b.id)) })
 		s.base = slices.Clone(base) // no spare capacity kept
 	}
-	s.upTo, s.loaded, s.synced = upTo, true, txSeq
+	s.upTo, s.loaded, s.synced, s.version = upTo, true, txSeq, version
 	return nil
 }
 

@@ -55,6 +55,12 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 	}
 	completion := webhook.CompletionKey(e)
 
+	// The arguments are boxed here, outside the writer goroutine: it is the
+	// one shared resource.
+	args := []any{received, received, e.Type, e.Action, e.Status, e.Reason, e.Requester,
+		e.TimestampMillis, e.Test, e.SnapshotID, e.SnapshotName, e.CloneID, e.File,
+		reportIDs, unrecognised, d.RemoteAddr, d.UserAgent, d.SecretMatched, key, sum, body,
+		source, completion}
 	var res Inserted
 	err = s.writeSingle(ctx, func(tx *sql.Tx) error {
 		orig, err := s.seen.original(tx, s.txSeq, key, sum, completion, source)
@@ -73,15 +79,7 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 			res = Inserted{ID: orig, Duplicate: true}
 			return nil
 		}
-		r, err := tx.Exec(`INSERT INTO events (received_at, last_seen_at, type, action, status,
-			reason, requester, event_ts, test, snapshot_id, snapshot_name, clone_id, file,
-			report_ids, unrecognised, remote_addr, user_agent, secret_matched, dedupe_key,
-			body_sha256, duplicates, body, source, completion_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
-			received, received, e.Type, e.Action, e.Status, e.Reason, e.Requester,
-			e.TimestampMillis, e.Test, e.SnapshotID, e.SnapshotName, e.CloneID, e.File,
-			reportIDs, unrecognised, d.RemoteAddr, d.UserAgent, d.SecretMatched, key, sum, body,
-			source, completion)
+		r, err := tx.Exec(insertEvent, args...)
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
@@ -98,6 +96,12 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 	}
 	return res, nil
 }
+
+const insertEvent = `INSERT INTO events (received_at, last_seen_at, type, action, status,
+	reason, requester, event_ts, test, snapshot_id, snapshot_name, clone_id, file,
+	report_ids, unrecognised, remote_addr, user_agent, secret_matched, dedupe_key,
+	body_sha256, duplicates, body, source, completion_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`
 
 // Inserted says what InsertEvent did: stored a new event, or counted a
 // duplicate of the stored one with this id.

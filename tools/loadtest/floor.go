@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3"
 )
@@ -32,6 +33,8 @@ type floor struct {
 	db   *sql.DB
 	reqs chan floorReq
 	done chan struct{}
+	// commits and writes, for its batch size beside ipfwatch's.
+	commits, writes atomic.Int64
 }
 
 func openFloor(dir string) (*floor, error) {
@@ -87,6 +90,10 @@ func (f *floor) writer() {
 			}
 			err = tx.Commit()
 		}
+		if err == nil {
+			f.commits.Add(1)
+			f.writes.Add(int64(len(batch)))
+		}
 		for i, r := range batch {
 			if err != nil {
 				errs[i] = err
@@ -109,10 +116,10 @@ func (f *floor) close() error {
 }
 
 // startFloor serves the durable floor on a loopback port.
-func startFloor(dir string) (string, func(), error) {
+func startFloor(dir string) (string, *floor, func(), error) {
 	f, err := openFloor(dir)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	key := []byte(secret)
 	srv, addr, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -129,9 +136,9 @@ func startFloor(dir string) (string, func(), error) {
 	}))
 	if err != nil {
 		f.close()
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return addr, func() { srv.Close(); f.close() }, nil
+	return addr, f, func() { srv.Close(); f.close() }, nil
 }
 
 // startBare serves the smallest honest webhook receiver: read the body,

@@ -114,13 +114,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if want["bare"] {
 		ts = append(ts, target{name: "bare", label: "bare HMAC handler (no disk)", url: bareURL})
 	}
+	var floorDB *floor
 	if want["floor"] {
-		u, stop, err := startFloor(dir)
+		u, f, stop, err := startFloor(dir)
 		if err != nil {
 			fmt.Fprintln(stderr, "loadtest:", err)
 			return 1
 		}
 		defer stop()
+		floorDB = f
 		ts = append(ts, target{name: "floor", label: "durable floor (HMAC + 1 INSERT, group commit)", url: u})
 	}
 	if want["ipfwatch"] {
@@ -170,6 +172,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 		}
+	}
+	if floorDB != nil {
+		c, w := floorDB.commits.Load(), floorDB.writes.Load()
+		fmt.Fprintf(stdout, "durable floor: %d writes in %d commits (%.1f per commit)\n", w, c, float64(w)/float64(max(c, 1)))
 	}
 	if fullApp != nil {
 		st := fullApp.Store().Stats()
