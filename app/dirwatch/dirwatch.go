@@ -9,6 +9,12 @@
 // replaced by rename (atomic writes) and may not exist yet. Where the OS
 // refuses a watch (inotify limits reached, say), it falls back to looking
 // every PollEvery.
+//
+// A directory watch hears about every file in the directory, and the data
+// directory also holds the database: every page SQLite writes to its WAL
+// is an event. So all the Watchers of one directory share one OS watch
+// (see shared.go), whose goroutine hands a Watcher only the names it asked
+// for; a busy database then wakes one goroutine, not one per Watcher.
 package dirwatch
 
 import (
@@ -18,8 +24,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // PollEvery is how often the fallback looks at the files.
@@ -37,7 +41,14 @@ type Watcher struct {
 	names map[string]bool
 	fn    func(name string)
 
-	fsw  *fsnotify.Watcher // nil when polling
+	shared *dirWatch // the directory's OS watch; nil when polling
+
+	// mu guards changed, the names the shared watch has seen change since
+	// the Watcher's goroutine last looked; wake (capacity 1) tells it to.
+	mu      sync.Mutex
+	changed map[string]bool
+	wake    chan struct{}
+
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
@@ -51,27 +62,46 @@ func Watch(dir string, names []string, fn func(name string)) (*Watcher, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", dir, err)
 	}
-	w := &Watcher{dir: dir, names: map[string]bool{}, fn: fn, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Watcher{
+		dir: dir, names: map[string]bool{}, fn: fn,
+		changed: map[string]bool{}, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
 	for _, n := range names {
 		w.names[n] = true
 	}
-	fsw, err := fsnotify.NewWatcher()
-	if err == nil {
-		if err = fsw.Add(dir); err != nil {
-			fsw.Close()
-		}
-	}
+	d, err := subscribe(dir, w)
 	if err != nil {
 		go w.poll()
 		return w, nil
 	}
-	w.fsw = fsw
+	w.shared = d
 	go w.events()
 	return w, nil
 }
 
 // Polling reports whether the watcher fell back to polling.
-func (w *Watcher) Polling() bool { return w.fsw == nil }
+func (w *Watcher) Polling() bool { return w.shared == nil }
+
+// mark records that name changed (all names, if all) and wakes the
+// Watcher's goroutine. The shared watch's goroutine calls it, and it never
+// blocks: a Watcher busy in fn must not hold up the directory's other
+// Watchers.
+func (w *Watcher) mark(name string, all bool) {
+	w.mu.Lock()
+	if all {
+		for n := range w.names {
+			w.changed[n] = true
+		}
+	} else {
+		w.changed[name] = true
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default: // a wake is pending already; it will see this name
+	}
+}
 
 func (w *Watcher) events() {
 	defer close(w.done)
@@ -83,23 +113,13 @@ func (w *Watcher) events() {
 		case <-w.stop:
 			settle.Stop()
 			return
-		case ev, ok := <-w.fsw.Events:
-			if !ok {
-				return
-			}
-			if name := filepath.Base(ev.Name); w.names[name] && !ev.Has(fsnotify.Chmod) {
-				due[name] = time.Now().Add(Settle)
-				settle.Reset(Settle)
-			}
-		case _, ok := <-w.fsw.Errors:
-			if !ok {
-				return
-			}
-			// An overflow loses events: report every file as changed, so
-			// nothing the caller watches is missed.
-			for n := range w.names {
+		case <-w.wake:
+			w.mu.Lock()
+			for n := range w.changed {
 				due[n] = time.Now().Add(Settle)
 			}
+			clear(w.changed)
+			w.mu.Unlock()
 			settle.Reset(Settle)
 		case now := <-settle.C:
 			next := time.Duration(0)
@@ -152,13 +172,14 @@ func (w *Watcher) poll() {
 	}
 }
 
-// Close stops the watcher and waits until fn is no longer running.
+// Close stops the watcher and waits until fn is no longer running. The
+// directory's OS watch is closed with its last Watcher.
 func (w *Watcher) Close() error {
 	var err error
 	w.once.Do(func() {
 		close(w.stop)
-		if w.fsw != nil {
-			err = w.fsw.Close()
+		if w.shared != nil {
+			err = w.shared.unsubscribe(w)
 		}
 		<-w.done
 	})

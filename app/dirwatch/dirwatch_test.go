@@ -97,3 +97,82 @@ func TestPollingFallback(t *testing.T) {
 	}
 	s.wait(t, "f")
 }
+
+// TestWatchersShareOneOSWatch checks that two Watchers of one directory
+// share one OS watch, that each hears only of its own files, that closing
+// one leaves the other working, and that the watch is closed with the last.
+func TestWatchersShareOneOSWatch(t *testing.T) {
+	dir := t.TempDir()
+	a := &seen{ch: make(chan string, 16)}
+	b := &seen{ch: make(chan string, 16)}
+	wa, err := Watch(dir, []string{"a"}, a.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wa.Close()
+	// The same directory, spelled differently.
+	wb, err := Watch(dir+string(filepath.Separator)+".", []string{"b"}, b.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if wa.Polling() || wb.Polling() {
+		t.Fatal("fell back to polling on a machine with inotify")
+	}
+	if wa.shared != wb.shared {
+		t.Fatal("two Watchers of one directory have an OS watch each")
+	}
+	write := func(name string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a")
+	write("b")
+	a.wait(t, "a")
+	b.wait(t, "b")
+
+	if err := wa.Close(); err != nil {
+		t.Fatal(err)
+	}
+	write("b")
+	b.wait(t, "b")
+	watches.Lock()
+	n := len(watches.dirs)
+	watches.Unlock()
+	if n != 1 {
+		t.Fatalf("%d directories watched with one Watcher open, want 1", n)
+	}
+	if err := wb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	watches.Lock()
+	n = len(watches.dirs)
+	watches.Unlock()
+	if n != 0 {
+		t.Fatalf("%d directories still watched after the last Close, want 0", n)
+	}
+	for _, s := range []struct {
+		name string
+		got  *seen
+	}{{"a", a}, {"b", b}} {
+		s.got.mu.Lock()
+		for _, n := range s.got.names {
+			if n != s.name {
+				t.Errorf("the Watcher of %q was told of %q", s.name, n)
+			}
+		}
+		s.got.mu.Unlock()
+	}
+
+	// A Watcher of the directory after its watch closed opens a new one.
+	c := &seen{ch: make(chan string, 16)}
+	wc, err := Watch(dir, []string{"a"}, c.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	write("a")
+	c.wait(t, "a")
+}
