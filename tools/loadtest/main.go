@@ -185,11 +185,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tper second\tCPU/request\tp50\tp99\t2xx\t4xx\tother\t")
+	fmt.Fprintln(tw, "target\tper second\tCPU/request\tp50\tp99\tdisk/request\t2xx\t4xx\tother\t")
 	for _, t := range ts {
 		b := best(res[t.name])
-		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%v\t%d\t%d\t%d\t\n", t.label, b.perSec, b.cpu.Round(time.Microsecond),
-			b.p50.Round(time.Microsecond), b.p99.Round(time.Microsecond), b.ok2xx, b.ok4xx, b.other+b.errors)
+		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%v\t%s\t%d\t%d\t%d\t\n", t.label, b.perSec, b.cpu.Round(time.Microsecond),
+			b.p50.Round(time.Microsecond), b.p99.Round(time.Microsecond), b.diskString(), b.ok2xx, b.ok4xx, b.other+b.errors)
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout)
@@ -211,6 +211,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if r, ok := ratio("ipfwatch", "floor"); ok {
 		fmt.Fprintf(stdout, "ratio ipfwatch / durable floor: %.2f (goal >= %.2f)\n", r, goalFloorRatio)
+	}
+	if f, i := res["floor"], res["ipfwatch"]; len(f) > 0 && len(i) > 0 && best(f).disk > 0 && best(i).disk >= 0 {
+		fmt.Fprintf(stdout, "disk written per delivery, ipfwatch / durable floor: %.2f (pages SQLite dirtied: WAL frames and checkpoint copies)\n", best(i).disk/best(f).disk)
 	}
 	if r, ok := ratio("ipfwatch", "bare"); ok {
 		fmt.Fprintf(stdout, "ratio ipfwatch / bare HMAC handler: %.2f\n", r)

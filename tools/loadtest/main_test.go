@@ -29,6 +29,7 @@ func TestLoadRuns(t *testing.T) {
 		`ratio ipfwatch / durable floor: ([0-9.]+)`,
 		`ratio ipfwatch / bare HMAC handler: ([0-9.]+)`,
 		`ratio forged 4xx, ipfwatch / bare HMAC handler: ([0-9.]+)`,
+		`disk written per delivery, ipfwatch / durable floor: ([0-9.]+)`,
 	} {
 		m := regexp.MustCompile(re).FindStringSubmatch(text)
 		if m == nil {
