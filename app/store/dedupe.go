@@ -9,15 +9,18 @@ import (
 )
 
 // seen is the writer's in-memory index of the stored events' identities (key,
-// body hash, completion), which tells a new delivery from a repeat.
+// body hash, completion), which tells a new delivery from a repeat, and of
+// their snapshot ids, which finds a snapshot's events (EventsBySnapshot).
 //
-// Why not SQLite indexes: keys and body hashes are SHA-256 values, so each
-// new row lands on a random leaf of an index over them. With two such
-// indexes every delivery dirtied two pages of its own, which the commit
-// writes to the WAL and fsyncs and the checkpointer copies back; measured
-// with make load, each index cost about 40 µs of CPU per delivery, more than
-// the durable floor's whole insert. The rows keep the values; only the
-// lookup moved here, and a delivery that is new (nearly all) costs no query.
+// Why not SQLite indexes: keys and body hashes are SHA-256 values, and
+// IP Fabric's snapshot ids are UUIDs, so each new row lands on a random leaf
+// of an index over them. With such an index every delivery dirtied a page of
+// its own, which the commit writes to the WAL and fsyncs and the
+// checkpointer copies back; measured with make load, each index cost about
+// 40 µs of CPU per delivery, more than the durable floor's whole insert, and
+// the snapshot index alone nearly doubled the bytes written per delivery.
+// The rows keep the values; only the lookup moved here, and a delivery that
+// is new (nearly all) costs no query.
 //
 // The index holds a 64-bit hash of each value, so a hit is only a
 // candidate: the row is read and compared before a delivery is called a
@@ -48,7 +51,7 @@ type seen struct {
 
 	// base holds the rows of the first load, sorted by hash: a slice sized
 	// to fit is a third of a map's memory (16 bytes an entry; 100,000
-	// events are about 300,000 entries, 4.8 MB). Rows indexed after it go
+	// events are about 400,000 entries, 6.4 MB). Rows indexed after it go
 	// to the maps.
 	base []seenEntry
 	ids  map[uint64]int64   // hash -> the first id added with it
@@ -65,6 +68,7 @@ const (
 	seenKey byte = iota + 1
 	seenBody
 	seenCompletion
+	seenSnapshot
 )
 
 func newSeen() *seen {
@@ -88,8 +92,8 @@ func (s *seen) hashBytes(kind byte, v []byte) uint64 {
 }
 
 // added indexes a row inserted in the current write transaction.
-func (s *seen) added(id int64, key, sum, completion string) {
-	s.add(id, key, sum, completion)
+func (s *seen) added(id int64, key, sum, completion, snapshot string) {
+	s.add(id, key, sum, completion, snapshot)
 	s.inserted = max(s.inserted, id)
 }
 
@@ -105,12 +109,16 @@ func (s *seen) ended(committed bool) {
 	s.inserted = 0
 }
 
-// add indexes one row's values; an empty completion key is not indexed.
-func (s *seen) add(id int64, key, sum, completion string) {
+// add indexes one row's values; an empty completion key or snapshot id is
+// not indexed.
+func (s *seen) add(id int64, key, sum, completion, snapshot string) {
 	s.put(s.hash(seenKey, key), id)
 	s.put(s.hash(seenBody, sum), id)
 	if completion != "" {
 		s.put(s.hash(seenCompletion, completion), id)
+	}
+	if snapshot != "" {
+		s.put(s.hash(seenSnapshot, snapshot), id)
 	}
 }
 
@@ -133,6 +141,16 @@ func (s *seen) candidates(dst []int64, key, sum, completion string) []int64 {
 		dst = s.lookUp(dst, s.hash(seenCompletion, completion))
 	}
 	return dst
+}
+
+// ofSnapshot returns the ids of committed rows that may be of snapshot,
+// ascending and each once. Rows inserted by the current transaction are left
+// out: it may yet roll back. Call it after sync.
+func (s *seen) ofSnapshot(snapshot string) []int64 {
+	ids := s.lookUp(nil, s.hash(seenSnapshot, snapshot))
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return id > s.upTo })
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func (s *seen) lookUp(dst []int64, h uint64) []int64 {
@@ -162,7 +180,7 @@ func (s *seen) sync(tx *sql.Tx, txSeq uint64) error {
 		s.synced = txSeq
 		return nil
 	}
-	rows, err := tx.Query(`SELECT id, dedupe_key, body_sha256, completion_key FROM events WHERE id > ? ORDER BY id`, s.upTo)
+	rows, err := tx.Query(`SELECT id, dedupe_key, body_sha256, completion_key, snapshot_id FROM events WHERE id > ? ORDER BY id`, s.upTo)
 	if err != nil {
 		return fmt.Errorf("index stored events: %w", err)
 	}
@@ -171,18 +189,21 @@ func (s *seen) sync(tx *sql.Tx, txSeq uint64) error {
 	var base []seenEntry
 	for rows.Next() {
 		var id int64
-		var key, sum, completion sql.RawBytes // valid until Next: no copies
-		if err := rows.Scan(&id, &key, &sum, &completion); err != nil {
+		var key, sum, completion, snapshot sql.RawBytes // valid until Next: no copies
+		if err := rows.Scan(&id, &key, &sum, &completion, &snapshot); err != nil {
 			return fmt.Errorf("index stored events: %w", err)
 		}
 		upTo = id
 		if s.loaded {
-			s.add(id, string(key), string(sum), string(completion))
+			s.add(id, string(key), string(sum), string(completion), string(snapshot))
 			continue
 		}
 		base = append(base, seenEntry{s.hashBytes(seenKey, key), id}, seenEntry{s.hashBytes(seenBody, sum), id})
 		if len(completion) > 0 {
 			base = append(base, seenEntry{s.hashBytes(seenCompletion, completion), id})
+		}
+		if len(snapshot) > 0 {
+			base = append(base, seenEntry{s.hashBytes(seenSnapshot, snapshot), id})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"testing"
 	"time"
@@ -108,5 +109,71 @@ func TestIndexAfterReopenAndOnCollision(t *testing.T) {
 	}
 	if got := idx.lookUp(nil, 43); len(got) != 0 {
 		t.Errorf("unknown hash = %v, want none", got)
+	}
+}
+
+// A snapshot's events are found through the in-memory index wherever they
+// were stored: by this process, by another one on the same file, or before a
+// restart; a pruned one is gone, and a row that only shares the snapshot id's
+// hash is not one of them.
+func TestEventsOfSnapshotFromEverywhere(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/ipfwatch.db"
+	serve, cli := openAt(t, path), openAt(t, path)
+	const snap = "5c6a3a4e-2f0d-4d6e-9a57-1f0b9c1d2e3f"
+	insert := func(s *Store, i int, snapshot string, at time.Time) int64 {
+		t.Helper()
+		d := testDelivery(i, at)
+		d.Payload.SnapshotID = snapshot
+		res, err := s.InsertEvent(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	ofSnap := func(s *Store) []int64 {
+		t.Helper()
+		evs, err := s.EventsBySnapshot(ctx, snap, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, ev := range evs {
+			if ev.Payload.SnapshotID != snap {
+				t.Errorf("event %d is of snapshot %q", ev.ID, ev.Payload.SnapshotID)
+			}
+			ids = append(ids, ev.ID)
+		}
+		return ids
+	}
+	old := insert(serve, 1, snap, base)
+	other := insert(serve, 2, "another-snapshot", base.Add(2*time.Hour))
+	theirs := insert(cli, 3, snap, base.Add(2*time.Hour))
+	ours := insert(serve, 4, snap, base.Add(2*time.Hour))
+	want := []int64{old, theirs, ours}
+	if got := ofSnap(serve); !slices.Equal(got, want) {
+		t.Errorf("serve: %v, want %v", got, want)
+	}
+	if got := ofSnap(cli); !slices.Equal(got, want) {
+		t.Errorf("the other process: %v, want %v", got, want)
+	}
+	serve.Close()
+	serve = openAt(t, path)
+	if got := ofSnap(serve); !slices.Equal(got, want) {
+		t.Errorf("after reopen: %v, want %v", got, want)
+	}
+
+	// A collision: the other snapshot's row filed under this one's hash.
+	if err := serve.write(ctx, func(*sql.Tx) error {
+		serve.seen.put(serve.seen.hash(seenSnapshot, snap), other)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := serve.Prune(ctx, Retention{Events: time.Hour}, base.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 event", n, err)
+	}
+	if got, want := ofSnap(serve), []int64{theirs, ours}; !slices.Equal(got, want) {
+		t.Errorf("after prune and a collision: %v, want %v", got, want)
 	}
 }

@@ -87,7 +87,7 @@ func (s *Store) InsertEvent(ctx context.Context, d webhook.Event) (Inserted, err
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		s.seen.added(id, key, sum, completion)
+		s.seen.added(id, key, sum, completion, e.SnapshotID)
 		res = Inserted{ID: id}
 		return nil
 	})
@@ -151,14 +151,41 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]webhook.Event,
 // EventsBySnapshot returns the events of one snapshot, oldest first, so a
 // discovery can be followed by the intent verification it triggered. An
 // empty snapshotID matches nothing.
+//
+// The snapshot ids are looked up in the writer's in-memory index (see
+// seen), so this runs on the writer goroutine, inside its transaction:
+// each candidate is then read by id and compared, and only committed rows
+// are candidates.
 func (s *Store) EventsBySnapshot(ctx context.Context, snapshotID string, limit int) ([]webhook.Event, error) {
 	if snapshotID == "" {
 		return nil, nil
 	}
-	// The redundant "<> ''" lets SQLite use the partial index events_snapshot.
-	return s.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE snapshot_id = ? AND snapshot_id <> '' ORDER BY id LIMIT ?`,
-		snapshotID, limitOrDefault(limit))
+	limit = limitOrDefault(limit)
+	var evs []webhook.Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		evs = evs[:0]
+		if err := s.seen.sync(tx, s.txSeq); err != nil {
+			return err
+		}
+		for _, id := range s.seen.ofSnapshot(snapshotID) {
+			var ev webhook.Event
+			err := scanEvent(tx.QueryRow(`SELECT `+eventColumns+` FROM events WHERE id = ? AND snapshot_id = ?`, id, snapshotID), &ev)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // pruned, or another snapshot's id with the same hash
+			}
+			if err != nil {
+				return fmt.Errorf("event %d: %w", id, err)
+			}
+			if evs = append(evs, ev); len(evs) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events of snapshot %q: %w", snapshotID, err)
+	}
+	return evs, nil
 }
 
 // CountSince counts events and rejections received at or after since. Both

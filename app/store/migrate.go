@@ -158,6 +158,11 @@ DROP INDEX events_key;
 DROP INDEX events_body;
 DROP INDEX events_completion;
 `,
+	// 5: the snapshot lookup moved there too. IP Fabric's snapshot ids are
+	// UUIDs, so this index too cost a random page per delivery.
+	`
+DROP INDEX events_snapshot;
+`,
 }
 
 // migrate applies every migration newer than the database's user_version,

@@ -20,6 +20,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -244,7 +246,7 @@ func makeBatch(n int, seq *int, seed, forged bool) batch {
 	}
 	for i := range b.bodies {
 		*seq++
-		body := send.Body(send.Payload{Type: "snapshot", Status: "completed", SnapshotID: fmt.Sprintf("load-%09d", *seq), Time: now})
+		body := send.Body(send.Payload{Type: "snapshot", Status: "completed", SnapshotID: snapshotID(*seq), Time: now})
 		if seed {
 			body = forSeed(body)
 		}
@@ -252,6 +254,17 @@ func makeBatch(n int, seq *int, seed, forged bool) batch {
 		b.sigs[i] = listener.Sign(body, key)
 	}
 	return b
+}
+
+// snapshotID is the seq-th delivery's snapshot id, a UUID as IP Fabric's
+// are: random-looking, not in order, so an index over them is written at a
+// random page, as it would be in use. It is derived from seq so that runs are
+// alike and every delivery is distinct.
+func snapshotID(seq int) string {
+	h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	h[6] = h[6]&0x0f | 0x40 // version 4
+	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 func contains(list []string, s string) bool {

@@ -59,3 +59,22 @@ func TestLoadRuns(t *testing.T) {
 		t.Errorf("unknown target accepted")
 	}
 }
+
+// The load's snapshot ids look like IP Fabric's (UUID v4), and differ.
+func TestSnapshotIDs(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for seq := 1; seq <= 1000; seq++ {
+		id := snapshotID(seq)
+		if !uuid.MatchString(id) {
+			t.Fatalf("snapshotID(%d) = %q, not a UUID v4", seq, id)
+		}
+		if seen[id] {
+			t.Fatalf("snapshotID(%d) = %q again", seq, id)
+		}
+		seen[id] = true
+	}
+	if snapshotID(7) != snapshotID(7) {
+		t.Error("snapshotID is not a function of seq")
+	}
+}
