@@ -107,7 +107,8 @@ load: deps
 	$(GO) run ./tools/loadtest -n 20000 -c 16
 
 # measure prints start-to-listening time, idle CPU, context switches and
-# memory of the tray app with 100,000 events (window hidden and open), beside
+# memory of the tray app with 100,000 events and one delivery (which loads the
+# store's in-memory index; window hidden and open), beside
 # a bare Fyne tray app with and without the idle parker (and its tray-click
 # latency) and headless serve, all in one run (about 10 minutes).
 measure: deps-test build

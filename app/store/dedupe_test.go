@@ -98,6 +98,17 @@ func TestIndexAfterReopenAndOnCollision(t *testing.T) {
 	if res, err := s.InsertEvent(ctx, retry(testDelivery(1, base))); err != nil || !res.Duplicate || res.ID != first.ID {
 		t.Errorf("after reopen: %+v, %v; want a duplicate of %d", res, err, first.ID)
 	}
+	// The loaded index keeps ids in 32 bits; a row with a larger id is
+	// indexed all the same.
+	const big = 1<<33 + 5
+	if _, err := s.writeDB.Exec(`UPDATE events SET id = ? WHERE id = ?`, big, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openAt(t, path)
+	if res, err := s.InsertEvent(ctx, retry(testDelivery(1, base))); err != nil || !res.Duplicate || res.ID != big {
+		t.Errorf("retry of row %d: %+v, %v; want a duplicate of it", int64(big), res, err)
+	}
 
 	idx := newSeen()
 	idx.put(42, 7)
