@@ -320,3 +320,22 @@ func trayHelper() {
 		}
 	}, nil)
 }
+
+// An item leaving the bus as the session ends, after the watcher's
+// connection closed, must not panic the test binary (it did: prop's SetMust
+// panics when it cannot emit).
+func TestWatcherClosedPublishesQuietly(t *testing.T) {
+	s := Start(t, Options{})
+	w, err := serveWatcher(s.BusAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.close()
+	w.mu.Lock()
+	w.items = []string{"gone/StatusNotifierItem"}
+	w.publishLocked() // panics if the closed connection is not handled
+	w.mu.Unlock()
+	if w.conn.Connected() {
+		t.Error("connection still open after close")
+	}
+}

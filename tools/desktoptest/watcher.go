@@ -186,9 +186,23 @@ func (w *watcher) dropVanished(signals <-chan *dbus.Signal) {
 
 // publishLocked updates the property and wakes waiters; w.mu must be held.
 func (w *watcher) publishLocked() {
-	w.props.SetMust(watcherInterface, "RegisteredStatusNotifierItems", append([]string{}, w.items...))
+	w.setItems(append([]string{}, w.items...))
 	close(w.changed)
 	w.changed = make(chan struct{})
+}
+
+// setItems sets the RegisteredStatusNotifierItems property. prop's SetMust
+// panics when it cannot emit PropertiesChanged, which is what happens when
+// an item's name leaves the bus while the session is ending: the
+// connection is closed, and there is nobody left to tell. That panic is
+// dropped; on a live connection it is a bug and goes on.
+func (w *watcher) setItems(items []string) {
+	defer func() {
+		if p := recover(); p != nil && w.conn.Connected() {
+			panic(p)
+		}
+	}()
+	w.props.SetMust(watcherInterface, "RegisteredStatusNotifierItems", items)
 }
 
 func itemBus(item string) string {
