@@ -83,19 +83,12 @@ func Watch(dir string, names []string, fn func(name string)) (*Watcher, error) {
 // Polling reports whether the watcher fell back to polling.
 func (w *Watcher) Polling() bool { return w.shared == nil }
 
-// mark records that name changed (all names, if all) and wakes the
-// Watcher's goroutine. The shared watch's goroutine calls it, and it never
-// blocks: a Watcher busy in fn must not hold up the directory's other
-// Watchers.
-func (w *Watcher) mark(name string, all bool) {
+// mark records that name changed and wakes the Watcher's goroutine. The
+// shared watch's goroutine calls it, and it never blocks: a Watcher busy in
+// fn must not hold up the directory's other Watchers.
+func (w *Watcher) mark(name string) {
 	w.mu.Lock()
-	if all {
-		for n := range w.names {
-			w.changed[n] = true
-		}
-	} else {
-		w.changed[name] = true
-	}
+	w.changed[name] = true
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:

@@ -10,18 +10,16 @@ import (
 
 // dirWatch is one OS watch of a directory, shared by every Watcher of it.
 type dirWatch struct {
-	key string // the directory, absolute and clean: its key in watches
-	fsw *fsnotify.Watcher
-
-	mu   sync.Mutex
-	subs map[*Watcher]bool
-
-	done chan struct{} // closed when dispatch returns
+	key  string // the directory, absolute and clean: its key in watches
+	fsw  *fsnotify.Watcher
+	subs map[*Watcher]bool // guarded by watches' lock
+	done chan struct{}     // closed when dispatch returns
 }
 
-// watches holds the directories watched now. Its lock also orders a
-// directory's last unsubscribe before the next subscribe, so a new Watcher
-// never joins a watch that is closing.
+// watches holds the directories watched now. Its lock guards every
+// dirWatch's subscribers too, and orders a directory's last unsubscribe
+// before the next subscribe, so a new Watcher never joins a watch that is
+// closing.
 var watches = struct {
 	sync.Mutex
 	dirs map[string]*dirWatch
@@ -49,19 +47,15 @@ func subscribe(dir string, w *Watcher) (*dirWatch, error) {
 		watches.dirs[key] = d
 		go d.dispatch()
 	}
-	d.mu.Lock()
 	d.subs[w] = true
-	d.mu.Unlock()
 	return d, nil
 }
 
 // unsubscribe removes w, and closes the OS watch if w was its last Watcher.
 func (d *dirWatch) unsubscribe(w *Watcher) error {
 	watches.Lock()
-	d.mu.Lock()
 	delete(d.subs, w)
 	last := len(d.subs) == 0
-	d.mu.Unlock()
 	if last {
 		delete(watches.dirs, d.key)
 	}
@@ -88,24 +82,26 @@ func (d *dirWatch) dispatch() {
 				continue // a chmod changes no content
 			}
 			name := filepath.Base(ev.Name)
-			d.mu.Lock()
+			watches.Lock()
 			for w := range d.subs {
 				if w.names[name] {
-					w.mark(name, false)
+					w.mark(name)
 				}
 			}
-			d.mu.Unlock()
+			watches.Unlock()
 		case _, ok := <-d.fsw.Errors:
 			if !ok {
 				return
 			}
 			// An overflow loses events: report every file as changed, so
 			// nothing a Watcher watches is missed.
-			d.mu.Lock()
+			watches.Lock()
 			for w := range d.subs {
-				w.mark("", true)
+				for n := range w.names {
+					w.mark(n)
+				}
 			}
-			d.mu.Unlock()
+			watches.Unlock()
 		}
 	}
 }

@@ -163,7 +163,6 @@ func (s *Store) EventsBySnapshot(ctx context.Context, snapshotID string, limit i
 	limit = limitOrDefault(limit)
 	var evs []webhook.Event
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		evs = evs[:0]
 		if err := s.seen.sync(tx, s.txSeq); err != nil {
 			return err
 		}
